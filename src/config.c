@@ -1,0 +1,515 @@
+/*
+ * config: defaults, table-driven parsing of file / environment / command
+ * line, cross-checks.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "target.h"
+#include "units.h"
+
+enum opt_type { T_STR, T_BOOL, T_SIZE, T_DURATION, T_UINT };
+
+struct opt {
+	const char	*name;		/* long option and config-file key */
+	char		 shortopt;	/* 0: none */
+	enum opt_type	 type;
+	size_t		 off;		/* offset in struct config */
+	uint64_t	 min, max;	/* bounds for numbers */
+	const char	*def;		/* default, parsed like any other value */
+	const char	*help;
+};
+
+#define OFF(f)	offsetof(struct config, f)
+#define KiB	1024ULL
+#define MiB	(1024ULL * 1024)
+#define DAY_MS	(24ULL * 3600 * 1000)
+
+/* Modern TLS only: 1.2 and 1.3, AEAD ciphers, forward-secret key exchange. */
+#define DEFAULT_PRIORITIES \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:" \
+	"-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA:%SERVER_PRECEDENCE"
+
+static const struct opt opts[] = {
+	{ "port", 'p', T_UINT, OFF(port), 1, 65535, "9000",
+	    "TCP port to listen on" },
+	{ "bind", 'b', T_STR, OFF(bind), 0, 0, "0.0.0.0",
+	    "address to listen on (IPv4 or IPv6, numeric)" },
+	{ "tls", 0, T_BOOL, OFF(tls), 0, 0, "on",
+	    "serve HTTPS (off: plain HTTP behind another TLS terminator)" },
+	{ "cert", 0, T_STR, OFF(cert), 0, 0, CONFIG_DEFAULT_CERT,
+	    "certificate file (PEM, chain allowed)" },
+	{ "key", 0, T_STR, OFF(key), 0, 0, CONFIG_DEFAULT_KEY,
+	    "private key file (PEM); default falls back to " CONFIG_FALLBACK_KEY
+	    " beside it" },
+	{ "tls-priorities", 0, T_STR, OFF(tls_priorities), 0, 0,
+	    DEFAULT_PRIORITIES, "GnuTLS priority string" },
+	{ "security-headers", 0, T_BOOL, OFF(security_headers), 0, 0, "on",
+	    "add Strict-Transport-Security, X-Frame-Options and "
+	    "X-Content-Type-Options to HTTPS responses" },
+	{ "upstream", 'u', T_STR, OFF(upstream), 0, 0, "http://minio:9000",
+	    "S3 backend base URL (http:// or https://)" },
+	{ "upstream-ca", 0, T_STR, OFF(upstream_ca), 0, 0, "",
+	    "CA for an https backend: a file path or inline PEM "
+	    "(default: the system's)" },
+	{ "upstream-verify", 0, T_BOOL, OFF(upstream_verify), 0, 0, "on",
+	    "verify the https backend's certificate and name" },
+	{ "host", 0, T_STR, OFF(host), 0, 0, "",
+	    "Host sent upstream (default: the client's, verbatim)" },
+	{ "buffer-max", 0, T_SIZE, OFF(buffer_max), 64 * KiB, 1024 * MiB, "4m",
+	    "largest buffer per request and direction; it grows only for "
+	    "clients that drain it" },
+	{ "header-max", 0, T_SIZE, OFF(header_max), 8 * KiB, 1024 * KiB, "64k",
+	    "largest request header section (larger gets 431)" },
+	{ "connect-timeout", 0, T_DURATION, OFF(connect_timeout_ms), 1,
+	    DAY_MS, "10s", "time to connect to the backend" },
+	{ "stall-timeout", 0, T_DURATION, OFF(stall_timeout_ms), 1000, DAY_MS,
+	    "60s", "a backend transfer with no progress for this long fails" },
+	{ "client-timeout", 0, T_DURATION, OFF(client_timeout_ms), 1000,
+	    DAY_MS, "60s", "an idle client connection is closed after this" },
+	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_ms), 0,
+	    DAY_MS, "30s", "on SIGTERM, time left to transfers in flight" },
+	{ "max-clients", 0, T_UINT, OFF(max_clients), 0, 1000000, "0",
+	    "concurrent client connections (0: as many as open files allow)" },
+	{ "threads", 0, T_UINT, OFF(threads), 0, 256, "0",
+	    "HTTP worker threads (0: one per CPU)" },
+	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",
+	    "one line per request on stdout" },
+};
+#define NOPTS	(sizeof(opts) / sizeof(opts[0]))
+
+static int
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const struct opt *
+find_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (strlen(opts[i].name) == len &&
+		    strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static const struct opt *
+find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].shortopt == c)
+			return &opts[i];
+	return NULL;
+}
+
+static const char *
+type_hint(enum opt_type t)
+{
+	switch (t) {
+	case T_BOOL: return "on or off";
+	case T_SIZE: return "a size such as 512k or 4m";
+	case T_DURATION: return "a duration such as 500ms, 30s or 5m";
+	case T_UINT: return "a whole number";
+	default: return "a string";
+	}
+}
+
+/* Stores value into the field of o; where names the source for errors
+ * ("--port", "STORAGE_PROXY_PORT", "file:12"). */
+static int
+set_opt(struct config *cfg, const struct opt *o, const char *value,
+    const char *where, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + o->off;
+	uint64_t n;
+	int rc = 0;
+
+	switch (o->type) {
+	case T_STR:
+		free(*(char **)field);
+		if ((*(char **)field = strdup(value)) == NULL)
+			return errf(err, errlen, "%s: out of memory", where);
+		return 0;
+	case T_BOOL:
+		if (units_parse_bool(value, (bool *)field) == -1)
+			goto bad;
+		return 0;
+	case T_SIZE:
+		rc = units_parse_size(value, &n);
+		break;
+	case T_DURATION:
+		rc = units_parse_duration(value, &n);
+		break;
+	case T_UINT:
+		rc = units_parse_uint(value, UINT64_MAX, &n);
+		break;
+	}
+	if (rc == -1)
+		goto bad;
+	if (n < o->min || n > o->max)
+		return errf(err, errlen, "%s: '%s' is out of range for %s "
+		    "(%llu to %llu%s)", where, value, o->name,
+		    (unsigned long long)o->min, (unsigned long long)o->max,
+		    o->type == T_SIZE ? " bytes" :
+		    o->type == T_DURATION ? " ms" : "");
+	*(uint64_t *)field = n;
+	return 0;
+bad:
+	return errf(err, errlen, "%s: invalid value '%s' for %s: expected %s",
+	    where, value, o->name, type_hint(o->type));
+}
+
+static void
+env_name(const struct opt *o, char *buf, size_t len)
+{
+	size_t i, n = strlen(CONFIG_ENV_PREFIX);
+
+	snprintf(buf, len, "%s%s", CONFIG_ENV_PREFIX, o->name);
+	for (i = n; buf[i] != '\0'; i++)
+		buf[i] = buf[i] == '-' ? '_' : (char)toupper((unsigned char)buf[i]);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* Config file: "name = value" lines; '#' starts a comment line; values may
+ * be double-quoted.  Lines are at most 4 KiB, the file at most 1 MiB. */
+static int
+parse_file(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f;
+	char line[4096], where[512];
+	unsigned lineno = 0;
+	long total = 0;
+	int rc = -1;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return errf(err, errlen, "%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *eq, *name, *value;
+		const struct opt *o;
+		size_t vlen;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		total += (long)strlen(line);
+		if (total > 1024 * 1024) {
+			errf(err, errlen, "%s: file larger than 1 MiB", where);
+			goto out;
+		}
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			errf(err, errlen, "%s: line longer than %zu bytes",
+			    where, sizeof(line) - 1);
+			goto out;
+		}
+		p = trim(line);
+		if (*p == '\0' || *p == '#')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			errf(err, errlen, "%s: expected 'name = value'", where);
+			goto out;
+		}
+		*eq = '\0';
+		name = trim(p);
+		value = trim(eq + 1);
+		vlen = strlen(value);
+		if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+			value[vlen - 1] = '\0';
+			value++;
+		}
+		if ((o = find_long(name, strlen(name))) == NULL) {
+			errf(err, errlen, "%s: unknown option '%s'", where,
+			    name);
+			goto out;
+		}
+		if (set_opt(cfg, o, value, where, err, errlen) == -1)
+			goto out;
+		if (o->off == OFF(key))
+			cfg->key_set = true;
+	}
+	if (ferror(f)) {
+		errf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+static int
+parse_env(struct config *cfg, char *err, size_t errlen)
+{
+	char name[128];
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++) {
+		env_name(&opts[i], name, sizeof(name));
+		if ((v = getenv(name)) == NULL)
+			continue;
+		if (set_opt(cfg, &opts[i], v, name, err, errlen) == -1)
+			return -1;
+		if (opts[i].off == OFF(key))
+			cfg->key_set = true;
+	}
+	return 0;
+}
+
+static void
+usage(FILE *out)
+{
+	char env[128];
+	size_t i;
+
+	fprintf(out, "usage: storage-proxy [-htV] [-c file] [--option value ...]\n"
+	    "\nAn HTTPS front for S3 object storage.\n\n"
+	    "  -c, --config FILE        read settings from FILE "
+	    "(name = value lines)\n"
+	    "  -t, --test               check the configuration and exit\n"
+	    "  -h, --help               this text\n"
+	    "  -V, --version            print the version\n\n");
+	for (i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+
+		env_name(o, env, sizeof(env));
+		if (o->shortopt)
+			fprintf(out, "  -%c, --%s\n", o->shortopt, o->name);
+		else
+			fprintf(out, "      --%s\n", o->name);
+		fprintf(out, "        %s\n        default: %s; environment: %s\n",
+		    o->help, o->def[0] ? o->def : "(none)", env);
+	}
+	fprintf(out, "\nPrecedence: command line, then environment, then the "
+	    "config file, then the defaults.\n");
+}
+
+/* One pass over argv.  With files_only, only -c/--config is taken (the file
+ * is read before the environment and the other options). */
+static int
+parse_args(struct config *cfg, int argc, char **argv, bool files_only,
+    enum config_action *action, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *value = NULL, *eq;
+		const struct opt *o = NULL;
+		char where[160];
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			if (!files_only) {
+				usage(stdout);
+				*action = CONFIG_EXIT_OK;
+				return 0;
+			}
+			continue;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			if (!files_only) {
+				printf("storage-proxy %s\n", PACKAGE_VERSION);
+				*action = CONFIG_EXIT_OK;
+				return 0;
+			}
+			continue;
+		}
+		if (strcmp(a, "-t") == 0 || strcmp(a, "--test") == 0) {
+			cfg->check_only = true;
+			continue;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+		    strncmp(a, "--config=", 9) == 0) {
+			if (a[1] == '-' && a[8] == '=')
+				value = a + 9;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else
+				return errf(err, errlen, "%s: needs a value", a);
+			if (files_only) {
+				free(cfg->config_file);
+				if ((cfg->config_file = strdup(value)) == NULL)
+					return errf(err, errlen, "out of memory");
+			}
+			continue;
+		}
+		if (a[0] == '-' && a[1] == '-') {
+			eq = strchr(a + 2, '=');
+			o = find_long(a + 2, eq ? (size_t)(eq - a - 2) :
+			    strlen(a + 2));
+			if (eq != NULL)
+				value = eq + 1;
+		} else if (a[0] == '-' && a[1] != '\0' && a[2] == '\0')
+			o = find_short(a[1]);
+		if (o == NULL)
+			return errf(err, errlen, "unknown option '%s' "
+			    "(see --help)", a);
+		if (value == NULL) {
+			if (i + 1 >= argc)
+				return errf(err, errlen, "--%s: needs a value",
+				    o->name);
+			value = argv[++i];
+		}
+		if (files_only)
+			continue;
+		snprintf(where, sizeof(where), "--%s", o->name);
+		if (set_opt(cfg, o, value, where, err, errlen) == -1)
+			return -1;
+		if (o->off == OFF(key))
+			cfg->key_set = true;
+	}
+	return 0;
+}
+
+/* The default key is key.pem; deployments that mount private.key instead
+ * work unchanged. */
+static int
+resolve_key(struct config *cfg, char *err, size_t errlen)
+{
+	const char *slash;
+	char *alt;
+	size_t dirlen;
+
+	if (cfg->key_set || access(cfg->key, F_OK) == 0)
+		return 0;
+	slash = strrchr(cfg->key, '/');
+	dirlen = slash ? (size_t)(slash - cfg->key + 1) : 0;
+	if ((alt = malloc(dirlen + sizeof(CONFIG_FALLBACK_KEY))) == NULL)
+		return errf(err, errlen, "out of memory");
+	memcpy(alt, cfg->key, dirlen);
+	memcpy(alt + dirlen, CONFIG_FALLBACK_KEY, sizeof(CONFIG_FALLBACK_KEY));
+	if (access(alt, F_OK) == 0) {
+		free(cfg->key);
+		cfg->key = alt;
+	} else
+		free(alt);
+	return 0;
+}
+
+static int
+check(struct config *cfg, char *err, size_t errlen)
+{
+	if (target_validate_base(cfg->upstream) == -1)
+		return errf(err, errlen, "upstream: '%s' is not an http:// or "
+		    "https:// URL without query", cfg->upstream);
+	if (strpbrk(cfg->host, " \t\r\n") != NULL)
+		return errf(err, errlen, "host: '%s' contains white space",
+		    cfg->host);
+	if (cfg->tls && resolve_key(cfg, err, errlen) == -1)
+		return -1;
+	return 0;
+}
+
+int
+config_load(struct config *cfg, int argc, char **argv,
+    enum config_action *action, char *err, size_t errlen)
+{
+	const char *envfile;
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	*action = CONFIG_RUN;
+	for (i = 0; i < NOPTS; i++)
+		if (set_opt(cfg, &opts[i], opts[i].def, "default", err,
+		    errlen) == -1)
+			return -1;
+	if ((cfg->config_file = strdup("")) == NULL)
+		return errf(err, errlen, "out of memory");
+	if ((envfile = getenv(CONFIG_ENV_PREFIX "CONFIG")) != NULL) {
+		free(cfg->config_file);
+		if ((cfg->config_file = strdup(envfile)) == NULL)
+			return errf(err, errlen, "out of memory");
+	}
+	if (parse_args(cfg, argc, argv, true, action, err, errlen) == -1)
+		return -1;
+	if (cfg->config_file[0] != '\0' &&
+	    parse_file(cfg, cfg->config_file, err, errlen) == -1)
+		return -1;
+	if (parse_env(cfg, err, errlen) == -1)
+		return -1;
+	if (parse_args(cfg, argc, argv, false, action, err, errlen) == -1)
+		return -1;
+	if (*action != CONFIG_RUN)
+		return 0;
+	return check(cfg, err, errlen);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (opts[i].type == T_STR)
+			free(*(char **)((char *)cfg + opts[i].off));
+	free(cfg->config_file);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+config_log(const struct config *cfg)
+{
+	size_t i;
+
+	log_info("configuration in force%s%s:", cfg->config_file[0] ?
+	    " (file " : "", cfg->config_file[0] ? cfg->config_file : "");
+	for (i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		const char *field = (const char *)cfg + o->off;
+		uint64_t n = *(const uint64_t *)(const void *)field;
+
+		switch (o->type) {
+		case T_STR: {
+			const char *s = *(char *const *)(const void *)field;
+
+			if (o->off == OFF(upstream_ca) && strstr(s, "-----BEGIN"))
+				s = "(inline PEM)";
+			log_info("  %s = %s", o->name, s[0] ? s : "(none)");
+			break;
+		}
+		case T_BOOL:
+			log_info("  %s = %s", o->name,
+			    *(const bool *)field ? "on" : "off");
+			break;
+		case T_SIZE:
+			log_info("  %s = %llu bytes", o->name,
+			    (unsigned long long)n);
+			break;
+		case T_DURATION:
+			log_info("  %s = %llu ms", o->name,
+			    (unsigned long long)n);
+			break;
+		case T_UINT:
+			log_info("  %s = %llu", o->name, (unsigned long long)n);
+			break;
+		}
+	}
+}

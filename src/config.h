@@ -1,0 +1,60 @@
+/*
+ * config: the proxy's settings.  Built once at start-up in main's thread:
+ * defaults, then the config file, then the environment, then the command
+ * line (each later source overrides the earlier), then cross-checks.
+ * Read-only afterwards, so any thread may read it.
+ */
+#ifndef SP_CONFIG_H
+#define SP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_DEFAULT_CERT	"/var/www/storage-proxy/cert/cert.crt"
+#define CONFIG_DEFAULT_KEY	"/var/www/storage-proxy/cert/key.pem"
+#define CONFIG_FALLBACK_KEY	"private.key"
+#define CONFIG_ENV_PREFIX	"STORAGE_PROXY_"
+
+struct config {
+	char		*bind;		/* listen address (numeric) */
+	uint64_t	 port;
+	bool		 tls;		/* false: plain HTTP */
+	char		*cert;		/* PEM file, chain allowed */
+	char		*key;		/* PEM file */
+	bool		 key_set;	/* key given explicitly (no fallback) */
+	char		*tls_priorities; /* GnuTLS priority string */
+	bool		 security_headers; /* HSTS etc. on TLS responses */
+	char		*upstream;	/* base URL, http:// or https:// */
+	char		*upstream_ca;	/* file path or inline PEM; "" = system */
+	bool		 upstream_verify;
+	char		*host;		/* fixed Host upstream; "" = client's */
+	uint64_t	 buffer_max;	/* bytes per direction per request */
+	uint64_t	 header_max;	/* bytes of request header section */
+	uint64_t	 connect_timeout_ms;
+	uint64_t	 stall_timeout_ms;	/* no progress for this long ends a transfer */
+	uint64_t	 client_timeout_ms;	/* idle client connection */
+	uint64_t	 shutdown_timeout_ms;	/* grace for transfers at SIGTERM */
+	uint64_t	 max_clients;	/* connections; 0 = from open-file limit */
+	uint64_t	 threads;	/* HTTP worker threads; 0 = one per CPU */
+	bool		 access_log;
+	char		*config_file;	/* "" = none */
+	bool		 check_only;	/* -t */
+};
+
+/* What main should do after config_load(). */
+enum config_action {
+	CONFIG_RUN,
+	CONFIG_EXIT_OK,		/* --help or --version was printed */
+};
+
+/* Fills cfg from defaults, file, environment and argv, then cross-checks.
+ * On error returns -1 with a message naming the option (or file:line) in
+ * err; main exits with status 2.  cfg owns its strings: config_free(). */
+int	config_load(struct config *cfg, int argc, char **argv,
+	    enum config_action *action, char *err, size_t errlen);
+void	config_free(struct config *cfg);
+/* Logs the settings in force, one line each (log_info). */
+void	config_log(const struct config *cfg);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * storage-proxy: an HTTPS front for S3 object storage.
+ *
+ * main: start-up, signals and graceful shutdown.  Threads: this one (signals
+ * only), libmicrohttpd's worker pool (client connections), and the curl
+ * thread (backend transfers).
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "log.h"
+#include "request.h"
+#include "server.h"
+#include "tls.h"
+#include "upstream.h"
+
+/* Descriptors kept back from the client budget: listen socket, epoll
+ * sets, logs, backend connections being opened, the CA file. */
+#define FD_RESERVE	64
+
+/* Raises the open-file limit to its hard limit and returns how many client
+ * connections fit: each proxied request holds two descriptors. */
+static unsigned
+connection_budget(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t fds;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+				getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		fds = rl.rlim_cur;
+	} else
+		fds = 1024;
+	if (fds == RLIM_INFINITY || fds > 4 * 1000000)
+		fds = 4 * 1000000;
+	fds = fds > 2 * FD_RESERVE ? (fds - FD_RESERVE) / 2 : 16;
+	if (cfg->max_clients > 0 && cfg->max_clients < fds)
+		return (unsigned)cfg->max_clients;
+	if (cfg->max_clients > fds)
+		log_warn("max-clients %llu exceeds what the open-file limit "
+		    "allows; using %llu", (unsigned long long)cfg->max_clients,
+		    (unsigned long long)fds);
+	return (unsigned)fds;
+}
+
+static void
+wait_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Stop accepting; give transfers in flight shutdown-timeout to end; then
+ * fail the rest and wait until no connection is suspended, since
+ * libmicrohttpd aborts the process if one is when the daemon stops. */
+static void
+shutdown_gracefully(const struct config *cfg)
+{
+	uint64_t deadline;
+	unsigned i;
+
+	server_quiesce();
+	deadline = request_now() + cfg->shutdown_timeout_ms * 1000000ULL;
+	log_info("shutting down: %u requests in flight", request_count());
+	while (request_count() > 0 && request_now() < deadline)
+		wait_ms(50);
+	if (request_count() > 0)
+		log_warn("shutdown: aborting %u requests still in flight",
+		    request_count());
+	upstream_abort_all();
+	for (i = 0; i < 200 && request_suspended() > 0; i++)
+		wait_ms(25);
+	server_stop();
+	upstream_stop();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct tls_pem pem = { NULL, NULL };
+	enum config_action action;
+	char err[1024];
+	unsigned limit;
+	sigset_t set;
+	int sig;
+
+	if (config_load(&cfg, argc, argv, &action, err, sizeof(err)) == -1) {
+		fprintf(stderr, "storage-proxy: %s\n", err);
+		return 2;
+	}
+	if (action == CONFIG_EXIT_OK)
+		return 0;
+	if (cfg.tls && tls_load(cfg.cert, cfg.key, cfg.tls_priorities, &pem,
+	    err, sizeof(err)) == -1)
+		fatal("%s", err);
+	if (cfg.check_only) {
+		fprintf(stderr, "storage-proxy: configuration ok\n");
+		tls_free(&pem);
+		config_free(&cfg);
+		return 0;
+	}
+	log_set_access(cfg.access_log);
+
+	/* Signals go to this thread only (sigwait below); the others inherit
+	 * the mask.  A client that vanishes must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatal("curl_global_init failed");
+	limit = connection_budget(&cfg);
+	if (upstream_init(&cfg, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	if (upstream_start() == -1)
+		fatal("cannot start the backend thread");
+	if (server_start(&cfg, cfg.tls ? &pem : NULL, limit, err,
+	    sizeof(err)) == -1)
+		fatal("%s", err);
+	config_log(&cfg);
+	log_info("listening on %s port %llu (%s), backend %s, up to %u "
+	    "connections", cfg.bind, (unsigned long long)cfg.port,
+	    cfg.tls ? "https" : "http", cfg.upstream, limit);
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: nothing to reload in this version");
+			continue;
+		}
+		log_info("%s received", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+	shutdown_gracefully(&cfg);
+	tls_free(&pem);
+	config_free(&cfg);
+	curl_global_cleanup();
+	log_info("stopped");
+	return 0;
+}

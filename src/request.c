@@ -1,0 +1,107 @@
+/*
+ * request: allocation, reference counting and the single free path.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "request.h"
+
+static atomic_uint live;
+static atomic_int suspended;
+static atomic_uint_fast64_t next_id = 1;
+
+uint64_t
+request_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct request *
+request_new(const char *raw_target, size_t down_max)
+{
+	struct request *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->target = strdup(raw_target)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	atomic_init(&r->refs, 1);
+	r->id = atomic_fetch_add(&next_id, 1);
+	r->client_fd = -1;
+	r->resp_length = -1;
+	r->down_max = down_max;
+	r->t_start = request_now();
+	ring_init(&r->down);
+	ring_init(&r->upload);
+	atomic_fetch_add(&live, 1);
+	return r;
+}
+
+void
+request_ref(struct request *r)
+{
+	atomic_fetch_add(&r->refs, 1);
+}
+
+void
+request_unref(struct request *r)
+{
+	if (atomic_fetch_sub(&r->refs, 1) != 1)
+		return;
+	/* Last reference: no thread can reach r any more. */
+	ring_free(&r->down);
+	ring_free(&r->upload);
+	curl_slist_free_all(r->req_headers);
+	free(r->resp_headers);
+	free(r->url);
+	free(r->target);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	atomic_fetch_sub(&live, 1);
+}
+
+unsigned
+request_count(void)
+{
+	return atomic_load(&live);
+}
+
+void
+request_suspend(struct request *r, enum req_wait why)
+{
+	r->wait = why;
+	atomic_fetch_add(&suspended, 1);
+	MHD_suspend_connection(r->con);
+}
+
+bool
+request_wake(struct request *r, unsigned mask)
+{
+	bool wake;
+
+	pthread_mutex_lock(&r->lock);
+	wake = r->wait != WAIT_NONE && (mask & WAKE(r->wait)) != 0;
+	if (wake)
+		r->wait = WAIT_NONE;
+	pthread_mutex_unlock(&r->lock);
+	if (wake) {
+		/* Not under the lock: MHD takes its own locks here. */
+		MHD_resume_connection(r->con);
+		atomic_fetch_sub(&suspended, 1);
+	}
+	return wake;
+}
+
+int
+request_suspended(void)
+{
+	return atomic_load(&suspended);
+}

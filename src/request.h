@@ -1,0 +1,138 @@
+/*
+ * request: one proxied HTTP exchange, shared by the libmicrohttpd worker
+ * that owns the client connection and the curl thread that owns the
+ * backend transfer.
+ *
+ * Ownership: reference counted.  References are held by libmicrohttpd
+ * (from the URI callback to notify_completed), by the response (until its
+ * free callback), by the easy handle while it is in the multi handle, by
+ * the hang-up watch, and by a queued command.  request_unref() frees, and
+ * is the only place that does.
+ *
+ * Locking: fields marked [L] are under `lock`; [C] belong to the curl
+ * thread; [M] to the worker thread that runs the connection; [I] are set
+ * before the request is handed to the curl thread and read-only after.
+ * The lock is a leaf: no libmicrohttpd or libcurl call is made while it is
+ * held, except MHD_suspend_connection() (see server.c for why).
+ */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include "ring.h"
+
+/* Largest header section accepted from the backend, in bytes. */
+#define REQUEST_RESP_HEADERS_MAX	(64 * 1024)
+
+/* Client side progress. */
+enum req_state {
+	REQ_NEW,		/* created by the URI callback */
+	REQ_FORWARDING,		/* handed upstream; body in, headers awaited */
+	REQ_RESPONDING,		/* response queued; body streaming out */
+};
+
+/* Backend side progress. */
+enum req_upstream {
+	UP_PENDING,		/* not started, or waiting for headers */
+	UP_HEADERS,		/* final status and headers are in */
+	UP_DONE,		/* transfer complete */
+	UP_FAILED,		/* transfer failed; see `result` */
+};
+
+/* Why the client connection is suspended. */
+enum req_wait {
+	WAIT_NONE,
+	WAIT_HEADERS,		/* for the backend's status line and headers */
+	WAIT_DATA,		/* for body bytes from the backend */
+	WAIT_UPLOAD,		/* for room in the upload buffer */
+};
+
+/* Commands to the curl thread (bit set, see upstream_post()). */
+#define CMD_START	0x01
+#define CMD_RESUME_RECV	0x02	/* room in the download buffer */
+#define CMD_RESUME_SEND	0x04	/* bytes or EOF in the upload buffer */
+#define CMD_CANCEL	0x08	/* the client side is finished */
+
+struct request {
+	pthread_mutex_t		 lock;
+	atomic_uint		 refs;
+	uint64_t		 id;			/* [I] for logs */
+
+	struct MHD_Connection	*con;			/* [I] */
+	int			 client_fd;		/* [I] */
+	char			 client_addr[INET6_ADDRSTRLEN]; /* [I] */
+	char			*target;		/* [I] raw, owned */
+	char			 method[16];		/* [I] */
+	char			 version[16];		/* [I] */
+	char			*url;			/* [I] upstream, owned */
+	struct curl_slist	*req_headers;		/* [I] owned */
+	bool			 has_body;		/* [I] */
+	int64_t			 req_length;		/* [I] -1: chunked */
+	bool			 head;			/* [I] */
+	uint64_t		 t_start;		/* [I] ns, monotonic */
+
+	enum req_state		 state;			/* [M] */
+	unsigned		 log_status;		/* [M] status sent */
+	const char		*upstream_error;	/* [M] static text */
+	bool			 listed;		/* [C] on the active list */
+	CURL			*easy;			/* [C] */
+	struct request		*next, *prev;		/* [C] active list */
+	struct request		*cmd_next;		/* queue lock */
+	unsigned		 cmds;			/* queue lock */
+
+	enum req_upstream	 up;			/* [L] */
+	enum req_wait		 wait;			/* [L] */
+	CURLcode		 result;		/* [L] */
+	bool			 gone;			/* [L] client side ended */
+	bool			 hup;			/* [L] client hung up */
+	bool			 down_paused;		/* [L] curl write paused */
+	bool			 down_grow;		/* [L] paused since last empty */
+	bool			 up_paused;		/* [L] curl read paused */
+	bool			 upload_eof;		/* [L] client body complete */
+	struct ring		 down;			/* [L] backend -> client */
+	struct ring		 upload;		/* [L] client -> backend */
+	size_t			 down_max;		/* [I] cap of `down` */
+	uint64_t		 bytes_out;		/* [L] body bytes to client */
+	uint64_t		 bytes_in;		/* [L] body bytes from client */
+	uint64_t		 t_headers;		/* [L] ns, backend headers in */
+
+	/* Written by the curl thread before `up` leaves UP_PENDING, read by
+	 * the worker after it saw that under the lock. */
+	long			 status;
+	int64_t			 resp_length;		/* -1: unknown */
+	char			*resp_headers;		/* "Name: value\r\n"... */
+	size_t			 resp_headers_len;
+	char			 conn_tokens[256];	/* upstream Connection value */
+};
+
+/* Returns a new request with one reference (libmicrohttpd's), or NULL. */
+struct request	*request_new(const char *raw_target, size_t down_max);
+void		 request_ref(struct request *);
+void		 request_unref(struct request *);
+/* Suspends r's connection, waiting for `why`.  Called by the worker that
+ * runs the connection, from the access handler or the content reader,
+ * with r's lock held (so that no waker can see `wait` set before the
+ * connection is really suspended). */
+void		 request_suspend(struct request *r, enum req_wait why);
+/* Resumes r's connection if it waits for one of the reasons in mask
+ * (WAKE(WAIT_x) | ...).  Any thread, without r's lock.  Returns true if it
+ * resumed. */
+bool		 request_wake(struct request *r, unsigned mask);
+#define WAKE(w)	(1u << (w))
+#define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD))
+/* Connections suspended now. */
+int		 request_suspended(void);
+/* Requests alive now (for graceful shutdown). */
+unsigned	 request_count(void);
+/* Monotonic clock in nanoseconds. */
+uint64_t	 request_now(void);
+
+#endif

@@ -1,0 +1,639 @@
+/*
+ * server: libmicrohttpd callbacks that take a request in, hand it to the
+ * curl thread, and stream the backend's answer back.
+ *
+ * Access handler call sequence (libmicrohttpd 0.9.75): a first call with no
+ * body, body calls, then a final call with *upload_data_size == 0; a final
+ * call that suspends is repeated after resume.  The phase is kept in
+ * r->state, never inferred from the arguments.
+ */
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "headers.h"
+#include "log.h"
+#include "request.h"
+#include "s3err.h"
+#include "server.h"
+#include "target.h"
+#include "upstream.h"
+
+/* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
+ * allocates this much per response.  16 KiB or more keeps TLS records
+ * full; more costs memory per slow client. */
+#define RESPONSE_BLOCK	(32 * 1024)
+/* Upload buffer per request, in bytes. */
+#define UPLOAD_BUFFER	(256 * 1024)
+/* Longest single request header line we copy upstream. */
+#define HEADER_LINE_MAX	(64 * 1024)
+
+static const struct config	*cfg;
+static struct MHD_Daemon	*daemon_;
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	len = strlen(msg);
+	while (len > 0 && msg[len - 1] == '\n')
+		msg[--len] = '\0';
+	log_error("http: %s", msg);
+}
+
+static void
+add_security_headers(struct MHD_Response *resp)
+{
+	if (!cfg->tls || !cfg->security_headers)
+		return;
+	MHD_add_response_header(resp, "Strict-Transport-Security",
+	    "max-age=31536000; includeSubDomains");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+/* Queues the proxy's own S3-style error reply.  Returns MHD_queue_response's
+ * result. */
+static enum MHD_Result
+respond_error(struct request *r, enum s3err err, const char *detail)
+{
+	char body[S3ERR_MAX], rid[32];
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int len;
+
+	snprintf(rid, sizeof(rid), "%016llx", (unsigned long long)r->id);
+	if ((len = s3err_format(body, sizeof(body), err, detail, r->target,
+	    rid)) < 0)
+		len = 0;
+	r->state = REQ_RESPONDING;
+	r->log_status = s3err_status(err);
+	resp = MHD_create_response_from_buffer((size_t)len, body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", "application/xml");
+	MHD_add_response_header(resp, "x-amz-request-id", rid);
+	add_security_headers(resp);
+	ret = MHD_queue_response(r->con, s3err_status(err), resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* --- building the backend request (worker thread) ------------------------- */
+
+struct hdr_ctx {
+	struct request	*r;
+	const char	*connection;
+	const char	*xff;		/* client's X-Forwarded-For */
+	bool		 has_accept;
+	bool		 failed;
+};
+
+static int
+append_header(struct curl_slist **list, const char *name, const char *value)
+{
+	char line[HEADER_LINE_MAX + 8];
+	struct curl_slist *n;
+	int len;
+
+	/* libcurl reads "Name:" as "remove the header" and "Name;" as "send it
+	 * empty". */
+	if (value == NULL || value[0] == '\0')
+		len = snprintf(line, sizeof(line), "%s;", name);
+	else
+		len = snprintf(line, sizeof(line), "%s: %s", name, value);
+	if (len < 0 || (size_t)len >= sizeof(line))
+		return -1;
+	if ((n = curl_slist_append(*list, line)) == NULL)
+		return -1;
+	*list = n;
+	return 0;
+}
+
+static enum MHD_Result
+copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
+    const char *value)
+{
+	struct hdr_ctx *h = cls;
+
+	(void)kind;
+	if (strcasecmp(name, "X-Forwarded-For") == 0)
+		h->xff = value;
+	if (strcasecmp(name, "Accept") == 0)
+		h->has_accept = true;
+	if (headers_skip_request(name, h->connection))
+		return MHD_YES;
+	if (append_header(&h->r->req_headers, name, value) == -1) {
+		h->failed = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Builds r's upstream header list.  Returns 0 or -1 (out of memory or a
+ * header line too long). */
+static int
+build_headers(struct request *r)
+{
+	struct hdr_ctx h = { .r = r };
+	const char *host;
+	char xff[HEADER_LINE_MAX];
+
+	h.connection = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
+	    "Connection");
+	MHD_get_connection_values(r->con, MHD_HEADER_KIND, copy_header, &h);
+	if (h.failed)
+		return -1;
+	host = cfg->host[0] != '\0' ? cfg->host :
+	    MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Host");
+	if (host != NULL && append_header(&r->req_headers, "Host", host) == -1)
+		return -1;
+	if (h.xff != NULL && h.xff[0] != '\0')
+		snprintf(xff, sizeof(xff), "%s, %s", h.xff, r->client_addr);
+	else
+		snprintf(xff, sizeof(xff), "%s", r->client_addr);
+	if (append_header(&r->req_headers, "X-Forwarded-For", xff) == -1 ||
+	    append_header(&r->req_headers, "X-Forwarded-Proto",
+	    cfg->tls ? "https" : "http") == -1)
+		return -1;
+	/* Suppress what libcurl would add on its own: the backend sees the
+	 * client's request, not curl's. */
+	if (curl_slist_append(r->req_headers, "Expect:") == NULL)
+		return -1;
+	if (!h.has_accept && curl_slist_append(r->req_headers, "Accept:") ==
+	    NULL)
+		return -1;
+	return 0;
+}
+
+static void
+client_info(struct request *r)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, r->client_addr,
+			    sizeof(r->client_addr));
+		else if (sa->sa_family == AF_INET6) {
+			const struct in6_addr *a = &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr;
+
+			if (IN6_IS_ADDR_V4MAPPED(a))
+				inet_ntop(AF_INET, &a->s6_addr[12],
+				    r->client_addr, sizeof(r->client_addr));
+			else
+				inet_ntop(AF_INET6, a, r->client_addr,
+				    sizeof(r->client_addr));
+		}
+	}
+	if (r->client_addr[0] == '\0')
+		snprintf(r->client_addr, sizeof(r->client_addr), "-");
+	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CONNECTION_FD);
+	r->client_fd = ci != NULL ? ci->connect_fd : -1;
+}
+
+static bool
+method_allowed(const char *m)
+{
+	static const char *ok[] = { "GET", "HEAD", "PUT", "POST", "DELETE",
+	    "OPTIONS" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(m, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+/* First call: check the request, hand it to the curl thread.  Does not
+ * suspend, so that libmicrohttpd answers "Expect: 100-continue". */
+static enum MHD_Result
+on_first(struct request *r, const char *method, const char *version)
+{
+	const char *cl, *te;
+
+	client_info(r);
+	snprintf(r->version, sizeof(r->version), "%s", version);
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	if (strlen(method) >= sizeof(r->method) || !method_allowed(method))
+		return respond_error(r, S3ERR_METHOD, NULL);
+	if (target_validate(r->target) == -1)
+		return respond_error(r, S3ERR_INVALID_URI, NULL);
+	r->head = strcmp(method, "HEAD") == 0;
+	cl = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
+	    "Content-Length");
+	te = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
+	    "Transfer-Encoding");
+	if (te != NULL && strcasecmp(te, "identity") != 0) {
+		r->has_body = true;
+		r->req_length = -1;	/* chunked: upstream chunked too */
+	} else if (cl != NULL) {
+		r->req_length = strtoll(cl, NULL, 10);
+		r->has_body = r->req_length > 0;
+	}
+	if ((r->url = target_upstream_url(cfg->upstream, r->target)) == NULL ||
+	    build_headers(r) == -1)
+		return respond_error(r, S3ERR_INTERNAL, NULL);
+	r->state = REQ_FORWARDING;
+	upstream_watch(r);
+	upstream_post(r, CMD_START);
+	return MHD_YES;
+}
+
+/* Body call: move what fits into the upload buffer; suspend when full. */
+static enum MHD_Result
+on_body(struct request *r, const char *data, size_t *size)
+{
+	bool wake = false;
+	size_t n;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->hup) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_NO;
+	}
+	if (r->up == UP_DONE || r->up == UP_FAILED) {
+		/* The backend answered already: drain the rest unread so the
+		 * answer can be queued at the final call. */
+		*size = 0;
+		pthread_mutex_unlock(&r->lock);
+		return MHD_YES;
+	}
+	if (r->upload.cap == 0 && ring_grow(&r->upload, UPLOAD_BUFFER) == -1) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_NO;
+	}
+	n = ring_write(&r->upload, data, *size);
+	*size -= n;
+	r->bytes_in += n;
+	if (n > 0 && r->up_paused) {
+		r->up_paused = false;
+		wake = true;
+	}
+	if (*size > 0)
+		request_suspend(r, WAIT_UPLOAD);
+	pthread_mutex_unlock(&r->lock);
+	if (wake)
+		upstream_post(r, CMD_RESUME_SEND);
+	return MHD_YES;
+}
+
+/* --- the response (worker thread) ----------------------------------------- */
+
+static ssize_t
+reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct request *r = cls;
+	bool wake = false;
+	size_t n;
+
+	(void)pos;
+	pthread_mutex_lock(&r->lock);
+	n = ring_read(&r->down, buf, max);
+	if (n > 0) {
+		r->bytes_out += n;
+		/* Restart the backend once half the buffer is free: fewer
+		 * pause/resume round trips than at every chunk. */
+		if (r->down_paused && ring_space(&r->down) >= r->down.cap / 2) {
+			r->down_paused = false;
+			wake = true;
+		}
+		pthread_mutex_unlock(&r->lock);
+		if (wake)
+			upstream_post(r, CMD_RESUME_RECV);
+		return (ssize_t)n;
+	}
+	if (r->up == UP_DONE) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	if (r->up == UP_FAILED || r->hup || r->gone) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	/* Empty while the backend has more.  If the backend was paused since
+	 * the last time, this client drains faster than the buffer covers the
+	 * wake-up latency: double the buffer (slow clients never get here). */
+	if (r->down_grow && r->down.cap < r->down_max) {
+		size_t cap = r->down.cap * 2;
+
+		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
+	}
+	r->down_grow = false;
+	request_suspend(r, WAIT_DATA);
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static void
+response_free(void *cls)
+{
+	request_unref(cls);
+}
+
+/* Copies the backend's end-to-end headers.  The header block is ours alone
+ * once `up` left UP_PENDING, so it is split in place. */
+static void
+copy_response_headers(struct request *r, struct MHD_Response *resp)
+{
+	char *line = r->resp_headers, *end, *colon, *v, *e;
+
+	if (line == NULL)
+		return;
+	for (; *line != '\0'; line = end) {
+		if ((end = strchr(line, '\n')) == NULL)
+			end = line + strlen(line);
+		else
+			*end++ = '\0';
+		if (line[0] == ' ' || line[0] == '\t')	/* obsolete folding */
+			continue;
+		if ((colon = strchr(line, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		if (headers_skip_response(line, (size_t)(colon - line),
+		    r->conn_tokens))
+			continue;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		for (e = v + strlen(v); e > v && (e[-1] == '\r' ||
+		    e[-1] == ' ' || e[-1] == '\t'); e--)
+			*(e - 1) = '\0';
+		if (MHD_add_response_header(resp, line, v) == MHD_NO)
+			log_warn("request %llu: backend header '%s' not "
+			    "forwarded", (unsigned long long)r->id, line);
+	}
+}
+
+static enum MHD_Result
+respond_upstream(struct request *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	uint64_t size;
+	long status = r->status;
+
+	r->state = REQ_RESPONDING;
+	r->log_status = (unsigned)status;
+	if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
+		resp = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+	} else {
+		size = r->resp_length >= 0 ? (uint64_t)r->resp_length :
+		    MHD_SIZE_UNKNOWN;
+		request_ref(r);		/* the response's reference */
+		resp = MHD_create_response_from_callback(size, RESPONSE_BLOCK,
+		    reader, r, response_free);
+		if (resp == NULL)
+			request_unref(r);
+	}
+	if (resp == NULL)
+		return respond_error(r, S3ERR_INTERNAL, NULL);
+	copy_response_headers(r, resp);
+	add_security_headers(resp);
+	ret = MHD_queue_response(r->con, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Final call: the client's body is complete; answer once the backend's
+ * headers are in. */
+static enum MHD_Result
+on_final(struct request *r)
+{
+	enum req_upstream up;
+	CURLcode result;
+	bool wake = false, headers;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->hup) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_NO;
+	}
+	if (!r->upload_eof) {
+		r->upload_eof = true;
+		if (r->up_paused) {
+			r->up_paused = false;
+			wake = true;
+		}
+	}
+	if (r->up == UP_PENDING) {
+		request_suspend(r, WAIT_HEADERS);
+		pthread_mutex_unlock(&r->lock);
+		if (wake)
+			upstream_post(r, CMD_RESUME_SEND);
+		return MHD_YES;
+	}
+	up = r->up;
+	result = r->result;
+	headers = r->t_headers != 0;
+	pthread_mutex_unlock(&r->lock);
+	if (wake)
+		upstream_post(r, CMD_RESUME_SEND);
+
+	if (up == UP_FAILED && !headers) {
+		r->upstream_error = curl_easy_strerror(result);
+		if (result == CURLE_OPERATION_TIMEDOUT)
+			return respond_error(r, S3ERR_GATEWAY_TIMEOUT, NULL);
+		if (result == CURLE_ABORTED_BY_CALLBACK)
+			return respond_error(r, S3ERR_UNAVAILABLE,
+			    "The proxy is shutting down.");
+		return respond_error(r, S3ERR_BAD_GATEWAY, NULL);
+	}
+	return respond_upstream(r);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *con, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct request *r = *con_cls;
+
+	(void)cls;
+	(void)url;	/* decoded and without query: r->target is used */
+	if (r == NULL)
+		return MHD_NO;
+	r->con = con;
+	switch (r->state) {
+	case REQ_NEW:
+		return on_first(r, method, version);
+	case REQ_FORWARDING:
+		if (*upload_data_size > 0)
+			return on_body(r, upload_data, upload_data_size);
+		return on_final(r);
+	case REQ_RESPONDING:
+		/* Early error reply queued at the first call: drop the body. */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return MHD_NO;
+}
+
+/* Called before the access handler with the raw request-target: path and
+ * query byte for byte, as SigV4 signed them.  The return value becomes the
+ * connection's request context. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *con)
+{
+	(void)cls;
+	(void)con;
+	return request_new(uri, cfg->buffer_max);
+}
+
+static void
+format_time(char *buf, size_t len)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(buf, len, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct request *r = *con_cls;
+	uint64_t now, bytes;
+	double up_s = -1;
+	char when[64];
+
+	(void)cls;
+	(void)con;
+	if (r == NULL)
+		return;
+	*con_cls = NULL;
+	/* Before libmicrohttpd closes the socket, or a new connection could
+	 * get the number while still registered. */
+	upstream_unwatch(r);
+	pthread_mutex_lock(&r->lock);
+	r->gone = true;
+	bytes = r->head ? 0 : r->bytes_out;
+	if (r->t_headers != 0)
+		up_s = (double)(r->t_headers - r->t_start) / 1e9;
+	pthread_mutex_unlock(&r->lock);
+	if (r->state != REQ_NEW)
+		upstream_post(r, CMD_CANCEL);
+	now = request_now();
+	format_time(when, sizeof(when));
+	log_access("%s - - [%s] \"%s %.2048s %s\" %u %llu %.3f upstream=%ld "
+	    "%.3f%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
+	    r->target, r->version, r->log_status, (unsigned long long)bytes,
+	    (double)(now - r->t_start) / 1e9, r->status, up_s,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
+	    " aborted", r->upstream_error ? " error" : "");
+	request_unref(r);	/* libmicrohttpd's reference */
+}
+
+int
+server_start(const struct config *c, const struct tls_pem *pem,
+    unsigned connection_limit, char *err, size_t errlen)
+{
+	struct MHD_OptionItem o[16];
+	struct sockaddr_storage ss;
+	unsigned flags, threads, n = 0;
+	long ncpu;
+
+	cfg = c;
+	memset(&ss, 0, sizeof(ss));
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (strchr(cfg->bind, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET6, cfg->bind, &s6->sin6_addr) != 1)
+			goto badaddr;
+		flags |= MHD_USE_IPv6;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cfg->port);
+		if (inet_pton(AF_INET, cfg->bind, &s4->sin_addr) != 1)
+			goto badaddr;
+	}
+	if (pem != NULL) {
+		flags |= MHD_USE_TLS;
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
+		    pem->cert };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0,
+		    pem->key };
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		    cfg->tls_priorities };
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	threads = cfg->threads > 0 ? (unsigned)cfg->threads :
+	    ncpu > 0 ? (unsigned)ncpu : 1;
+	/* A pool of one is refused with a warning: use the single thread. */
+	if (threads > 1)
+		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+		    threads, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	    connection_limit, NULL };
+	/* The header section must fit in the connection's pool with room for
+	 * the reply's header: twice the limit.  Pages are touched only as
+	 * used. */
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (intptr_t)(cfg->header_max * 2), NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	    (intptr_t)((cfg->client_timeout_ms + 999) / 1000), NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
+	    NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK,
+	    (intptr_t)on_uri, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	    (intptr_t)on_completed, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)mhd_logger, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+
+	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+	if (daemon_ == NULL) {
+		snprintf(err, errlen, "cannot listen on %s port %llu (address "
+		    "in use, or a TLS setting refused)", cfg->bind,
+		    (unsigned long long)cfg->port);
+		return -1;
+	}
+	return 0;
+badaddr:
+	snprintf(err, errlen, "bind: '%s' is not a numeric IPv4 or IPv6 "
+	    "address", cfg->bind);
+	return -1;
+}
+
+void
+server_quiesce(void)
+{
+	MHD_socket s = MHD_quiesce_daemon(daemon_);
+
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+}
+
+void
+server_stop(void)
+{
+	MHD_stop_daemon(daemon_);
+	daemon_ = NULL;
+}

@@ -1,0 +1,508 @@
+/*
+ * upstream: the curl thread.  It owns the multi handle, every easy handle
+ * and the list of active requests; it moves bytes between the backend and
+ * each request's rings, and wakes suspended client connections.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "headers.h"
+#include "log.h"
+#include "upstream.h"
+
+/* The write callback gets at most CURL_MAX_WRITE_SIZE (16 KiB) per call and
+ * pausing is all-or-nothing, so pause when a whole chunk does not fit. */
+#define CHUNK		CURL_MAX_WRITE_SIZE
+/* Backend receive buffer per transfer, in bytes.  Larger is faster for one
+ * download but is held (and, when paused, copied) per slow client. */
+#define RECV_BUFFER	(64 * 1024)
+#define HUP_EVENTS	64
+
+static const struct config *cfg;
+static CURLM		*multi;
+static pthread_t	 thread;
+static int		 hup_fd = -1;	/* epoll set of client sockets */
+static int		 ca_fd = -1;	/* memfd holding an inline CA */
+static char		 ca_path[64];
+static struct request	*active;	/* [C] started, not yet cancelled */
+static atomic_bool	 stopping;	/* thread should exit */
+static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
+
+static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct request	*queue_head, *queue_tail;
+
+int
+upstream_init(const struct config *c, char *err, size_t errlen)
+{
+	cfg = c;
+	if ((multi = curl_multi_init()) == NULL) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		return -1;
+	}
+	/* Keep backend connections for reuse; bound them with the clients. */
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
+	if ((hup_fd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+	/* libcurl's GnuTLS backend takes a CA only as a file: an inline PEM is
+	 * given a file that lives in memory, never on disk. */
+	if (strstr(cfg->upstream_ca, "-----BEGIN") != NULL) {
+		size_t len = strlen(cfg->upstream_ca);
+
+		ca_fd = memfd_create("upstream-ca", MFD_CLOEXEC);
+		if (ca_fd == -1 || write(ca_fd, cfg->upstream_ca, len) !=
+		    (ssize_t)len) {
+			snprintf(err, errlen, "upstream-ca: cannot hold the "
+			    "inline PEM: %s", strerror(errno));
+			return -1;
+		}
+		snprintf(ca_path, sizeof(ca_path), "/proc/self/fd/%d", ca_fd);
+	} else if (cfg->upstream_ca[0] != '\0') {
+		if (access(cfg->upstream_ca, R_OK) == -1) {
+			snprintf(err, errlen, "upstream-ca: %s: %s",
+			    cfg->upstream_ca, strerror(errno));
+			return -1;
+		}
+		snprintf(ca_path, sizeof(ca_path), "%s", "");
+	}
+	return 0;
+}
+
+void
+upstream_post(struct request *r, unsigned cmds)
+{
+	pthread_mutex_lock(&queue_lock);
+	if (r->cmds == 0) {
+		request_ref(r);
+		r->cmd_next = NULL;
+		if (queue_tail != NULL)
+			queue_tail->cmd_next = r;
+		else
+			queue_head = r;
+		queue_tail = r;
+	}
+	r->cmds |= cmds;
+	pthread_mutex_unlock(&queue_lock);
+	curl_multi_wakeup(multi);
+}
+
+void
+upstream_watch(struct request *r)
+{
+	struct epoll_event ev;
+
+	if (r->client_fd < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLRDHUP | EPOLLET;
+	ev.data.u64 = r->id;
+	if (epoll_ctl(hup_fd, EPOLL_CTL_ADD, r->client_fd, &ev) == -1)
+		log_warn("request %llu: cannot watch client socket: %s",
+		    (unsigned long long)r->id, strerror(errno));
+}
+
+void
+upstream_unwatch(struct request *r)
+{
+	if (r->client_fd >= 0)
+		(void)epoll_ctl(hup_fd, EPOLL_CTL_DEL, r->client_fd, NULL);
+}
+
+/* --- libcurl callbacks (curl thread) ------------------------------------ */
+
+static size_t
+on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct request *r = arg;
+	size_t len = size * n;
+	bool done = false;
+
+	if (r->up != UP_PENDING)	/* trailers: not forwarded */
+		return len;
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		/* A new status line: a 1xx block before it is forgotten. */
+		const char *sp = memchr(buf, ' ', len);
+
+		r->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
+		r->resp_headers_len = 0;
+		r->resp_length = -1;
+		r->conn_tokens[0] = '\0';
+		return len;
+	}
+	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
+		if (r->status < 200)
+			return len;
+		done = true;
+	} else {
+		if (r->resp_headers_len + len + 1 > REQUEST_RESP_HEADERS_MAX) {
+			log_error("request %llu: backend header section larger "
+			    "than %d bytes", (unsigned long long)r->id,
+			    REQUEST_RESP_HEADERS_MAX);
+			return 0;	/* fails the transfer: 502 */
+		}
+		if (r->resp_headers == NULL &&
+		    (r->resp_headers = malloc(REQUEST_RESP_HEADERS_MAX)) == NULL)
+			return 0;
+		memcpy(r->resp_headers + r->resp_headers_len, buf, len);
+		r->resp_headers_len += len;
+		r->resp_headers[r->resp_headers_len] = '\0';
+		if (len > 15 && strncasecmp(buf, "Content-Length:", 15) == 0)
+			r->resp_length = strtoll(buf + 15, NULL, 10);
+		if (len > 11 && strncasecmp(buf, "Connection:", 11) == 0) {
+			size_t v = len - 11;
+
+			if (v >= sizeof(r->conn_tokens))
+				v = sizeof(r->conn_tokens) - 1;
+			memcpy(r->conn_tokens, buf + 11, v);
+			r->conn_tokens[v] = '\0';
+		}
+	}
+	if (done) {
+		pthread_mutex_lock(&r->lock);
+		r->up = UP_HEADERS;
+		r->t_headers = request_now();
+		pthread_mutex_unlock(&r->lock);
+		request_wake(r, WAKE(WAIT_HEADERS));
+	}
+	return len;
+}
+
+static size_t
+on_write(char *buf, size_t size, size_t n, void *arg)
+{
+	struct request *r = arg;
+	size_t len = size * n;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->gone || r->hup) {
+		pthread_mutex_unlock(&r->lock);
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (r->down.cap == 0 && ring_grow(&r->down, 2 * CHUNK) == -1) {
+		pthread_mutex_unlock(&r->lock);
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (ring_space(&r->down) < len) {
+		r->down_paused = true;
+		r->down_grow = true;
+		pthread_mutex_unlock(&r->lock);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	ring_write(&r->down, buf, len);
+	pthread_mutex_unlock(&r->lock);
+	request_wake(r, WAKE(WAIT_DATA));
+	return len;
+}
+
+static size_t
+on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct request *r = arg;
+	size_t len;
+	bool room;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->gone || r->hup) {
+		pthread_mutex_unlock(&r->lock);
+		return CURL_READFUNC_ABORT;
+	}
+	len = ring_read(&r->upload, buf, size * n);
+	if (len == 0) {
+		if (r->upload_eof) {
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
+		r->up_paused = true;
+		pthread_mutex_unlock(&r->lock);
+		return CURL_READFUNC_PAUSE;
+	}
+	/* Wake the client only when half the buffer is free: fewer wake-ups. */
+	room = ring_space(&r->upload) >= r->upload.cap / 2;
+	pthread_mutex_unlock(&r->lock);
+	if (room)
+		request_wake(r, WAKE(WAIT_UPLOAD));
+	return len;
+}
+
+/* --- transfers (curl thread) ---------------------------------------------- */
+
+/* Ends r's transfer with `code` (CURLE_OK for success), wakes the client. */
+static void
+finish(struct request *r, CURLcode code)
+{
+	if (r->easy != NULL) {
+		curl_multi_remove_handle(multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (r->up != UP_DONE && r->up != UP_FAILED) {
+		r->result = code;
+		r->up = code == CURLE_OK ? UP_DONE : UP_FAILED;
+	}
+	pthread_mutex_unlock(&r->lock);
+	request_wake(r, WAKE_ANY);
+}
+
+static int
+start(struct request *r)
+{
+	CURL *e;
+	int64_t upload_size = -1;
+
+	if ((e = r->easy = curl_easy_init()) == NULL)
+		return -1;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	/* The target goes out byte for byte: no dot-segment removal. */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->req_headers);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)cfg->connect_timeout_ms);
+	/* A transfer that moves no byte for stall-timeout fails (paused ones
+	 * are exempt: that is a slow client, bounded by client-timeout). */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+	    (long)((cfg->stall_timeout_ms + 999) / 1000));
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->upstream_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->upstream_verify ? 2L : 0L);
+	if (ca_fd >= 0)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca_path);
+	else if (cfg->upstream_ca[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->upstream_ca);
+
+	if (r->head)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (r->has_body || strcmp(r->method, "PUT") == 0 ||
+	    strcmp(r->method, "POST") == 0) {
+		/* PUT and POST always carry a length, 0 included. */
+		upload_size = r->has_body ? r->req_length : 0;
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, r);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)upload_size);
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+	} else if (strcmp(r->method, "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+
+	if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		r->easy = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+list_add(struct request *r)
+{
+	request_ref(r);
+	r->listed = true;
+	r->prev = NULL;
+	r->next = active;
+	if (active != NULL)
+		active->prev = r;
+	active = r;
+}
+
+static void
+list_remove(struct request *r)
+{
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		active = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->next = r->prev = NULL;
+	r->listed = false;
+	request_unref(r);
+}
+
+static void
+unpause(struct request *r)
+{
+	int mask = 0;
+
+	if (r->easy == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (r->down_paused)
+		mask |= CURLPAUSE_RECV;
+	if (r->up_paused)
+		mask |= CURLPAUSE_SEND;
+	pthread_mutex_unlock(&r->lock);
+	/* May call on_write / on_read inline: never under the lock. */
+	curl_easy_pause(r->easy, mask);
+}
+
+static void
+run_commands(void)
+{
+	struct request *r, *next;
+
+	pthread_mutex_lock(&queue_lock);
+	r = queue_head;
+	queue_head = queue_tail = NULL;
+	pthread_mutex_unlock(&queue_lock);
+
+	for (; r != NULL; r = next) {
+		unsigned cmds;
+
+		pthread_mutex_lock(&queue_lock);
+		next = r->cmd_next;
+		cmds = r->cmds;
+		r->cmds = 0;
+		pthread_mutex_unlock(&queue_lock);
+
+		if (cmds & CMD_START) {
+			list_add(r);
+			if (atomic_load(&aborting))
+				finish(r, CURLE_ABORTED_BY_CALLBACK);
+			else if (start(r) == -1)
+				finish(r, CURLE_OUT_OF_MEMORY);
+		}
+		if (cmds & CMD_CANCEL) {
+			if (r->listed) {
+				finish(r, CURLE_ABORTED_BY_CALLBACK);
+				list_remove(r);
+			}
+		} else if (cmds & (CMD_RESUME_RECV | CMD_RESUME_SEND))
+			unpause(r);
+		request_unref(r);	/* the queue's reference */
+	}
+}
+
+static struct request *
+find(uint64_t id)
+{
+	struct request *r;
+
+	for (r = active; r != NULL; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+/* Clients that hung up while their connection waits on us: end the
+ * transfer and resume the connection so that libmicrohttpd closes it. */
+static void
+run_hangups(void)
+{
+	struct epoll_event ev[HUP_EVENTS];
+	int i, n;
+
+	n = epoll_wait(hup_fd, ev, HUP_EVENTS, 0);
+	for (i = 0; i < n; i++) {
+		struct request *r = find(ev[i].data.u64);
+		bool waiting;
+
+		if (r == NULL)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		r->hup = true;
+		waiting = r->wait != WAIT_NONE;
+		pthread_mutex_unlock(&r->lock);
+		if (waiting)
+			finish(r, CURLE_ABORTED_BY_CALLBACK);
+	}
+}
+
+static void
+run_done(void)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+		struct request *r = NULL;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&r);
+		finish(r, m->data.result);
+	}
+}
+
+static void
+abort_all(void)
+{
+	struct request *r;
+
+	for (r = active; r != NULL; r = r->next)
+		finish(r, CURLE_ABORTED_BY_CALLBACK);
+}
+
+static void *
+loop(void *arg)
+{
+	struct curl_waitfd wfd;
+	int running;
+
+	(void)arg;
+	memset(&wfd, 0, sizeof(wfd));
+	wfd.fd = hup_fd;
+	wfd.events = CURL_WAIT_POLLIN;
+	while (!atomic_load(&stopping)) {
+		run_commands();
+		run_hangups();
+		if (atomic_load(&aborting))
+			abort_all();
+		curl_multi_perform(multi, &running);
+		run_done();
+		/* Sleeps until a socket, a curl timer, a hang-up or a
+		 * curl_multi_wakeup(): no periodic tick of ours. */
+		curl_multi_poll(multi, &wfd, 1, 3600 * 1000, NULL);
+	}
+	run_commands();
+	abort_all();
+	while (active != NULL)
+		list_remove(active);
+	return NULL;
+}
+
+int
+upstream_start(void)
+{
+	return pthread_create(&thread, NULL, loop, NULL) == 0 ? 0 : -1;
+}
+
+void
+upstream_abort_all(void)
+{
+	atomic_store(&aborting, true);
+	curl_multi_wakeup(multi);
+}
+
+void
+upstream_stop(void)
+{
+	atomic_store(&stopping, true);
+	curl_multi_wakeup(multi);
+	pthread_join(thread, NULL);
+	curl_multi_cleanup(multi);
+	multi = NULL;
+	if (hup_fd >= 0)
+		close(hup_fd);
+	if (ca_fd >= 0)
+		close(ca_fd);
+}

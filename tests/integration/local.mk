@@ -1,0 +1,28 @@
+# Integration tests, for the top-level Makefile.am:
+#   include tests/integration/local.mk
+#   TESTS = ... $(integration_tests)
+#   EXTRA_DIST = ... $(integration_extra)
+# They need the built daemon (./src/storage-proxy from the build dir, or
+# $STORAGE_PROXY), s3rver, curl, openssl and Debian's python3-boto3:
+# contrib/setup-debian.sh installs them.
+integration_tests = \
+	tests/integration/roundtrip.sh \
+	tests/integration/multipart.sh \
+	tests/integration/range.sh \
+	tests/integration/presigned.sh \
+	tests/integration/backend_down.sh \
+	tests/integration/truncation.sh \
+	tests/integration/plain_http.sh \
+	tests/integration/passthrough.sh \
+	tests/integration/security_headers.sh \
+	tests/integration/headers_large.sh \
+	tests/integration/client_abort.sh \
+	tests/integration/access_log.sh \
+	tests/integration/upstream_tls.sh \
+	tests/integration/cli.sh \
+	tests/integration/sigv4_selftest.sh
+
+integration_extra = $(integration_tests) \
+	tests/integration/lib.sh \
+	tests/integration/sigv4_verify.py \
+	tests/integration/fault_server.py
