@@ -1,0 +1,145 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static int
+load(struct config *c, char **argv, char *err)
+{
+	enum config_action a;
+	int argc = 0;
+
+	while (argv[argc] != NULL)
+		argc++;
+	return config_load(c, argc, argv, &a, err, 512);
+}
+
+static void
+clean_env(void)
+{
+	unsetenv("STORAGE_PROXY_PORT");
+	unsetenv("STORAGE_PROXY_UPSTREAM");
+	unsetenv("STORAGE_PROXY_CONFIG");
+	unsetenv("STORAGE_PROXY_BUFFER_MAX");
+}
+
+Test(config, defaults_match_the_deployment, .init = clean_env)
+{
+	struct config c;
+	char err[512];
+	char *argv[] = { "storage-proxy", "--tls", "off", NULL };
+
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.port, 9000);
+	cr_assert_str_eq(c.upstream, "http://minio:9000");
+	cr_assert_str_eq(c.cert, CONFIG_DEFAULT_CERT);
+	cr_assert_str_eq(c.host, "");
+	cr_assert_eq(c.buffer_max, 4 * 1024 * 1024);
+	cr_assert_eq(c.header_max, 64 * 1024);
+	cr_assert(c.upstream_verify);
+	config_free(&c);
+}
+
+Test(config, precedence_cli_over_env_over_file, .init = clean_env)
+{
+	struct config c;
+	char err[512], path[] = "/tmp/sp-config-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *argv[] = { "storage-proxy", "-c", path, "--port=9100", NULL };
+
+	fprintf(f, "# comment\nport = 9001\nupstream = \"http://file:1\"\n"
+	    "buffer-max = 1m\ntls = off\n");
+	fclose(f);
+	setenv("STORAGE_PROXY_UPSTREAM", "http://env:2", 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.port, 9100, "command line wins");
+	cr_assert_str_eq(c.upstream, "http://env:2", "environment beats file");
+	cr_assert_eq(c.buffer_max, 1024 * 1024, "file beats default");
+	config_free(&c);
+	unlink(path);
+}
+
+Test(config, errors_name_the_option, .init = clean_env)
+{
+	struct config c;
+	char err[512];
+	char *a1[] = { "storage-proxy", "--port", "70000", NULL };
+	char *a2[] = { "storage-proxy", "--stall-timeout", "soon", NULL };
+	char *a3[] = { "storage-proxy", "--no-such", "1", NULL };
+	char *a4[] = { "storage-proxy", "--tls", "off", "--upstream",
+	    "minio:9000", NULL };
+	char *a5[] = { "storage-proxy", "--buffer-max", NULL };
+
+	cr_assert_eq(load(&c, a1, err), -1);
+	cr_assert_not_null(strstr(err, "port"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a2, err), -1);
+	cr_assert_not_null(strstr(err, "--stall-timeout"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a3, err), -1);
+	cr_assert_not_null(strstr(err, "--no-such"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a4, err), -1);
+	cr_assert_not_null(strstr(err, "upstream"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a5, err), -1);
+	cr_assert_not_null(strstr(err, "buffer-max"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, env_error_names_variable, .init = clean_env)
+{
+	struct config c;
+	char err[512];
+	char *argv[] = { "storage-proxy", NULL };
+
+	setenv("STORAGE_PROXY_BUFFER_MAX", "lots", 1);
+	cr_assert_eq(load(&c, argv, err), -1);
+	cr_assert_not_null(strstr(err, "STORAGE_PROXY_BUFFER_MAX"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, file_errors_name_file_and_line, .init = clean_env)
+{
+	struct config c;
+	char err[512], path[] = "/tmp/sp-config-XXXXXX", want[64];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *argv[] = { "storage-proxy", "--config", path, NULL };
+
+	fprintf(f, "port = 9001\n\nthreads = many\n");
+	fclose(f);
+	cr_assert_eq(load(&c, argv, err), -1);
+	snprintf(want, sizeof(want), "%s:3", path);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	config_free(&c);
+	unlink(path);
+}
+
+Test(config, key_falls_back_to_private_key, .init = clean_env)
+{
+	struct config c;
+	char err[512], dir[] = "/tmp/sp-keys-XXXXXX", cert[128], key[128],
+	    priv[128];
+	char *argv[] = { "storage-proxy", "--cert", cert, NULL };
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.crt", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(priv, sizeof(priv), "%s/private.key", dir);
+	f = fopen(priv, "w");
+	fclose(f);
+	/* The fallback applies to the default key path only. */
+	setenv("STORAGE_PROXY_KEY", key, 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_str_eq(c.key, key, "an explicit key is kept as given");
+	config_free(&c);
+	unsetenv("STORAGE_PROXY_KEY");
+	unlink(priv);
+	rmdir(dir);
+}

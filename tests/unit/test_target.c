@@ -1,0 +1,60 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "target.h"
+
+Test(target, accepts_s3_targets_verbatim)
+{
+	cr_assert_eq(target_validate("/"), 0);
+	cr_assert_eq(target_validate("/b?list-type=2&prefix=a%2Fb+c&uploads"), 0);
+	cr_assert_eq(target_validate("/bucket/key%20with%20space?X-Amz-Signature=ab"), 0);
+	cr_assert_eq(target_validate("/b/a/../c//d"), 0);
+}
+
+Test(target, refuses_unsafe_targets)
+{
+	char *big;
+
+	cr_assert_eq(target_validate(""), -1);
+	cr_assert_eq(target_validate("bucket/key"), -1);
+	cr_assert_eq(target_validate("http://host/bucket"), -1);
+	cr_assert_eq(target_validate("*"), -1);
+	cr_assert_eq(target_validate("/a b"), -1);
+	cr_assert_eq(target_validate("/a\r\nX-Evil: 1"), -1);
+	cr_assert_eq(target_validate("/a#frag"), -1);
+	cr_assert_eq(target_validate("/caf\xc3\xa9"), -1);
+	cr_assert_eq(target_validate("/a\x7f"), -1);
+	big = malloc(TARGET_MAX + 2);
+	memset(big, 'a', TARGET_MAX + 1);
+	big[0] = '/';
+	big[TARGET_MAX + 1] = '\0';
+	cr_assert_eq(target_validate(big), -1);
+	big[TARGET_MAX] = '\0';
+	cr_assert_eq(target_validate(big), 0);
+	free(big);
+}
+
+Test(target, base_urls)
+{
+	cr_assert_eq(target_validate_base("http://minio:9000"), 0);
+	cr_assert_eq(target_validate_base("https://s3.amazonaws.com/"), 0);
+	cr_assert_eq(target_validate_base("HTTP://[::1]:9000"), 0);
+	cr_assert_eq(target_validate_base("ftp://x"), -1);
+	cr_assert_eq(target_validate_base("http://"), -1);
+	cr_assert_eq(target_validate_base("http:///path"), -1);
+	cr_assert_eq(target_validate_base("http://h?x=1"), -1);
+	cr_assert_eq(target_validate_base("minio:9000"), -1);
+}
+
+Test(target, upstream_url_joins_without_touching_target)
+{
+	char *u;
+
+	u = target_upstream_url("http://minio:9000/", "/b/k?x=%2F&y");
+	cr_assert_str_eq(u, "http://minio:9000/b/k?x=%2F&y");
+	free(u);
+	u = target_upstream_url("http://minio:9000", "/");
+	cr_assert_str_eq(u, "http://minio:9000/");
+	free(u);
+}
