@@ -103,6 +103,7 @@ struct request {
 	uint64_t		 bytes_out;		/* [L] body bytes to client */
 	uint64_t		 bytes_in;		/* [L] body bytes from client */
 	uint64_t		 t_headers;		/* [L] ns, backend headers in */
+	uint64_t		 t_first_out;		/* [L] ns, first body byte out */
 
 	/* Written by the curl thread before `up` leaves UP_PENDING, read by
 	 * the worker after it saw that under the lock. */
@@ -110,6 +111,7 @@ struct request {
 	int64_t			 resp_length;		/* -1: unknown */
 	char			*resp_headers;		/* "Name: value\r\n"... */
 	size_t			 resp_headers_len;
+	size_t			 resp_headers_cap;
 	char			 conn_tokens[256];	/* upstream Connection value */
 };
 

@@ -9,6 +9,7 @@
  */
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +29,16 @@
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
  * allocates this much per response.  16 KiB or more keeps TLS records
  * full; more costs memory per slow client. */
-#define RESPONSE_BLOCK	(32 * 1024)
+#define RESPONSE_BLOCK	(16 * 1024)
+/* Download buffer growth: no growth in the first GROW_SETTLE ns of a
+ * response; the buffer may hold at most GROW_HORIZON ns of the client's
+ * average rate. */
+#define GROW_SETTLE	(50 * 1000000ULL)
+#define GROW_HORIZON	(10 * 1000000ULL)
+/* Connection memory beyond header-max: the reply's header section. */
+#define POOL_SLACK	(16 * 1024)
 /* Upload buffer per request, in bytes. */
 #define UPLOAD_BUFFER	(256 * 1024)
-/* Longest single request header line we copy upstream. */
-#define HEADER_LINE_MAX	(64 * 1024)
 
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
@@ -94,6 +100,7 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 
 struct hdr_ctx {
 	struct request	*r;
+	size_t		 total;		/* bytes of the header section */
 	const char	*connection;
 	const char	*xff;		/* client's X-Forwarded-For */
 	bool		 has_accept;
@@ -103,19 +110,21 @@ struct hdr_ctx {
 static int
 append_header(struct curl_slist **list, const char *name, const char *value)
 {
-	char line[HEADER_LINE_MAX + 8];
 	struct curl_slist *n;
+	char *line;
 	int len;
 
 	/* libcurl reads "Name:" as "remove the header" and "Name;" as "send it
 	 * empty". */
 	if (value == NULL || value[0] == '\0')
-		len = snprintf(line, sizeof(line), "%s;", name);
+		len = asprintf(&line, "%s;", name);
 	else
-		len = snprintf(line, sizeof(line), "%s: %s", name, value);
-	if (len < 0 || (size_t)len >= sizeof(line))
+		len = asprintf(&line, "%s: %s", name, value);
+	if (len < 0)
 		return -1;
-	if ((n = curl_slist_append(*list, line)) == NULL)
+	n = curl_slist_append(*list, line);
+	free(line);
+	if (n == NULL)
 		return -1;
 	*list = n;
 	return 0;
@@ -128,6 +137,7 @@ copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
 	struct hdr_ctx *h = cls;
 
 	(void)kind;
+	h->total += strlen(name) + strlen(value != NULL ? value : "") + 4;
 	if (strcasecmp(name, "X-Forwarded-For") == 0)
 		h->xff = value;
 	if (strcasecmp(name, "Accept") == 0)
@@ -141,29 +151,36 @@ copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
 	return MHD_YES;
 }
 
-/* Builds r's upstream header list.  Returns 0 or -1 (out of memory or a
- * header line too long). */
+/* Builds r's upstream header list.  Returns 0, -1 if memory is short, or
+ * -2 if the header section is larger than header-max. */
 static int
 build_headers(struct request *r)
 {
 	struct hdr_ctx h = { .r = r };
 	const char *host;
-	char xff[HEADER_LINE_MAX];
+	char *xff;
+	int rc;
 
 	h.connection = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
 	    "Connection");
 	MHD_get_connection_values(r->con, MHD_HEADER_KIND, copy_header, &h);
 	if (h.failed)
 		return -1;
+	if (h.total > cfg->header_max)
+		return -2;
 	host = cfg->host[0] != '\0' ? cfg->host :
 	    MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Host");
 	if (host != NULL && append_header(&r->req_headers, "Host", host) == -1)
 		return -1;
 	if (h.xff != NULL && h.xff[0] != '\0')
-		snprintf(xff, sizeof(xff), "%s, %s", h.xff, r->client_addr);
+		rc = asprintf(&xff, "%s, %s", h.xff, r->client_addr);
 	else
-		snprintf(xff, sizeof(xff), "%s", r->client_addr);
-	if (append_header(&r->req_headers, "X-Forwarded-For", xff) == -1 ||
+		rc = asprintf(&xff, "%s", r->client_addr);
+	if (rc < 0)
+		return -1;
+	rc = append_header(&r->req_headers, "X-Forwarded-For", xff);
+	free(xff);
+	if (rc == -1 ||
 	    append_header(&r->req_headers, "X-Forwarded-Proto",
 	    cfg->tls ? "https" : "http") == -1)
 		return -1;
@@ -227,6 +244,7 @@ static enum MHD_Result
 on_first(struct request *r, const char *method, const char *version)
 {
 	const char *cl, *te;
+	int rc;
 
 	client_info(r);
 	snprintf(r->version, sizeof(r->version), "%s", version);
@@ -247,8 +265,10 @@ on_first(struct request *r, const char *method, const char *version)
 		r->req_length = strtoll(cl, NULL, 10);
 		r->has_body = r->req_length > 0;
 	}
-	if ((r->url = target_upstream_url(cfg->upstream, r->target)) == NULL ||
-	    build_headers(r) == -1)
+	if ((rc = build_headers(r)) == -2)
+		return respond_error(r, S3ERR_HEADERS_TOO_LARGE, NULL);
+	if (rc == -1 || (r->url = target_upstream_url(cfg->upstream,
+	    r->target)) == NULL)
 		return respond_error(r, S3ERR_INTERNAL, NULL);
 	r->state = REQ_FORWARDING;
 	upstream_watch(r);
@@ -296,6 +316,28 @@ on_body(struct request *r, const char *data, size_t *size)
 
 /* --- the response (worker thread) ----------------------------------------- */
 
+/* Should r's download buffer double?  Only if the client drains it faster
+ * than the curl thread refills it (the backend was paused since the buffer
+ * was last empty) and the client's average rate since its first byte would
+ * empty the doubled buffer within GROW_HORIZON: a buffer then covers the
+ * wake-up latency at full speed, while a slow client (which can look fast
+ * for its first few packets) never gets more than the first size.
+ * Called under r's lock. */
+static bool
+should_grow(struct request *r, uint64_t now)
+{
+	uint64_t elapsed;
+
+	if (!r->down_grow || r->down.cap >= r->down_max || r->t_first_out == 0)
+		return false;
+	elapsed = now - r->t_first_out;
+	if (elapsed < GROW_SETTLE)
+		return false;
+	/* rate * horizon > 2 * cap, in integers: bytes * horizon > 2 cap t */
+	return (double)r->bytes_out * GROW_HORIZON >
+	    2.0 * (double)r->down.cap * (double)elapsed;
+}
+
 static ssize_t
 reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -307,6 +349,8 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	pthread_mutex_lock(&r->lock);
 	n = ring_read(&r->down, buf, max);
 	if (n > 0) {
+		if (r->t_first_out == 0)
+			r->t_first_out = request_now();
 		r->bytes_out += n;
 		/* Restart the backend once half the buffer is free: fewer
 		 * pause/resume round trips than at every chunk. */
@@ -327,10 +371,8 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
-	/* Empty while the backend has more.  If the backend was paused since
-	 * the last time, this client drains faster than the buffer covers the
-	 * wake-up latency: double the buffer (slow clients never get here). */
-	if (r->down_grow && r->down.cap < r->down_max) {
+	/* Empty while the backend has more. */
+	if (should_grow(r, request_now())) {
 		size_t cap = r->down.cap * 2;
 
 		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
@@ -590,11 +632,11 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    connection_limit, NULL };
-	/* The header section must fit in the connection's pool with room for
-	 * the reply's header: twice the limit.  Pages are touched only as
-	 * used. */
+	/* The header section must fit in the connection's pool with room left
+	 * for the reply's header section (or libmicrohttpd closes the
+	 * connection without a reply).  The pool is per connection: no more. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (intptr_t)(cfg->header_max * 2), NULL };
+	    (intptr_t)(cfg->header_max + POOL_SLACK), NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)((cfg->client_timeout_ms + 999) / 1000), NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,

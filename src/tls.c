@@ -38,7 +38,7 @@ tls_read_file(const char *path, size_t max, char *err, size_t errlen)
 	}
 	fclose(f);
 	buf[n] = '\0';
-	return buf;
+	return realloc(buf, n + 1);	/* shrinking: cannot fail */
 }
 
 int

@@ -24,7 +24,9 @@
 #define CHUNK		CURL_MAX_WRITE_SIZE
 /* Backend receive buffer per transfer, in bytes.  Larger is faster for one
  * download but is held (and, when paused, copied) per slow client. */
-#define RECV_BUFFER	(64 * 1024)
+#define RECV_BUFFER	(16 * 1024)
+/* First size of a download buffer; it grows only for fast clients. */
+#define DOWN_START	CHUNK
 #define HUP_EVENTS	64
 
 static const struct config *cfg;
@@ -120,6 +122,31 @@ upstream_unwatch(struct request *r)
 
 /* --- libcurl callbacks (curl thread) ------------------------------------ */
 
+/* Makes room for need bytes of backend header section: doubling from
+ * 1 KiB, at most REQUEST_RESP_HEADERS_MAX.  Returns 0 or -1. */
+static int
+grow_headers(struct request *r, size_t need)
+{
+	size_t cap = r->resp_headers_cap > 0 ? r->resp_headers_cap : 1024;
+	char *p;
+
+	if (need > REQUEST_RESP_HEADERS_MAX) {
+		log_error("request %llu: backend header section larger than "
+		    "%d bytes", (unsigned long long)r->id,
+		    REQUEST_RESP_HEADERS_MAX);
+		return -1;
+	}
+	if (need <= r->resp_headers_cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(r->resp_headers, cap)) == NULL)
+		return -1;
+	r->resp_headers = p;
+	r->resp_headers_cap = cap;
+	return 0;
+}
+
 static size_t
 on_header(char *buf, size_t size, size_t n, void *arg)
 {
@@ -144,15 +171,8 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 			return len;
 		done = true;
 	} else {
-		if (r->resp_headers_len + len + 1 > REQUEST_RESP_HEADERS_MAX) {
-			log_error("request %llu: backend header section larger "
-			    "than %d bytes", (unsigned long long)r->id,
-			    REQUEST_RESP_HEADERS_MAX);
+		if (grow_headers(r, r->resp_headers_len + len + 1) == -1)
 			return 0;	/* fails the transfer: 502 */
-		}
-		if (r->resp_headers == NULL &&
-		    (r->resp_headers = malloc(REQUEST_RESP_HEADERS_MAX)) == NULL)
-			return 0;
 		memcpy(r->resp_headers + r->resp_headers_len, buf, len);
 		r->resp_headers_len += len;
 		r->resp_headers[r->resp_headers_len] = '\0';
@@ -182,13 +202,14 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 {
 	struct request *r = arg;
 	size_t len = size * n;
+	int mask = 0;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->gone || r->hup) {
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
-	if (r->down.cap == 0 && ring_grow(&r->down, 2 * CHUNK) == -1) {
+	if (r->down.cap == 0 && ring_grow(&r->down, DOWN_START) == -1) {
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
@@ -199,7 +220,16 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	ring_write(&r->down, buf, len);
+	/* Pause now rather than refuse the next chunk: a refused chunk is
+	 * copied and held by libcurl, 16 KiB more per slow client. */
+	if (ring_space(&r->down) < CHUNK) {
+		r->down_paused = true;
+		r->down_grow = true;
+		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
+	}
 	pthread_mutex_unlock(&r->lock);
+	if (mask != 0)
+		curl_easy_pause(r->easy, mask);
 	request_wake(r, WAKE(WAIT_DATA));
 	return len;
 }

@@ -18,3 +18,11 @@ for n in 1 2; do
 	proxy_alive
 done
 ok "proxy still alive after two failed upstream connections"
+
+# Failed upstream connections must not leak descriptors.
+fds() { ls "/proc/$PROXY_PID/fd" | wc -l; }
+base=$(fds)
+for i in $(seq 50); do $CURL -o /dev/null "$PROXY_URL/bucket/k$i" || fail "request $i failed"; done
+sleep 1
+[ "$(fds)" -le $((base + 4)) ] || fail "descriptors grew from $base to $(fds) over 50 failed requests"
+ok "50 more 502s: descriptors $base -> $(fds)"

@@ -39,3 +39,22 @@ curl -sS -o "$T/echo.json" "http://127.0.0.1:$PORT/env/k" || fail "GET via env-c
 grep -q '"Host", "from-env.example"' "$T/echo.json" ||
 	fail "STORAGE_PROXY_HOST not applied: $(cat "$T/echo.json")"
 ok "STORAGE_PROXY_PORT/BIND/TLS/UPSTREAM/HOST configure the daemon"
+
+# A config file (name = value lines) works too.
+PORT2=$(free_port)
+cat >"$T/sp.conf" <<CONF
+# comment
+port = $PORT2
+bind = 127.0.0.1
+tls = off
+upstream = http://127.0.0.1:$PY_PORT
+host = from-file.example
+CONF
+"$STORAGE_PROXY" -t -c "$T/sp.conf" >"$T/t" 2>&1 || fail "-t -c with a valid file failed: $(cat "$T/t")"
+"$STORAGE_PROXY" -c "$T/sp.conf" >>"$T/proxy.log" 2>>"$T/proxy-err.log" &
+PIDS="$PIDS $!"
+wait_port "$PORT2" "$!" proxy
+curl -sS -o "$T/echo.json" "http://127.0.0.1:$PORT2/file/k" || fail "GET via file-configured proxy failed"
+grep -q '"Host", "from-file.example"' "$T/echo.json" ||
+	fail "config file host not applied: $(cat "$T/echo.json")"
+ok "-c FILE configures the daemon"

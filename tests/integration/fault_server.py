@@ -1,17 +1,23 @@
 #!/usr/bin/python3
 """Misbehaving HTTP backend for the proxy's tests.
 
-usage: fault_server.py [--port N] [--mode short|chunked|echo] [--size N]
+usage: fault_server.py [--port N] [--mode MODE] [--size N] [--delay S]
   short    answer GET with Content-Length: SIZE, send SIZE/2 bytes, close
   chunked  answer GET with chunked encoding, die in the middle of a chunk
+  stall    send headers (Content-Length: SIZE) and 1 KiB, then nothing
+  serve    answer GET with SIZE bytes, completely (a fast backend)
   echo     answer every request 200 with a JSON body describing the
-           request as received (raw request-target, headers in order), so
-           a test can see exactly what the proxy sent upstream
+           request as received (raw request-target, headers in order,
+           body length and sha256, chunked trailers), so a test can see
+           exactly what the proxy sent upstream; with --delay it waits
+           S seconds before reading the body (a slow backend)
 With --port 0 (the default) it prints the port it listens on, on stdout.
 """
 import argparse
+import hashlib
 import json
 import socket
+import time
 import http.server
 
 
@@ -28,19 +34,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _drain(self):
-        n = int(self.headers.get("Content-Length", 0))
-        while n:
-            n -= len(self.rfile.read(min(n, 65536)))
+        """Read the request body (length-delimited or chunked); return its
+        length, sha256 and any chunked trailers."""
+        h, n, trailers = hashlib.sha256(), 0, []
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            while True:
+                size = int(self.rfile.readline().split(b";")[0], 16)
+                if size == 0:
+                    break
+                data = self.rfile.read(size)
+                h.update(data)
+                n += len(data)
+                self.rfile.readline()
+            while True:
+                line = self.rfile.readline().strip()
+                if not line:
+                    break
+                trailers.append(line.decode("latin-1"))
+        else:
+            left = int(self.headers.get("Content-Length", 0))
+            while left:
+                data = self.rfile.read(min(left, 65536))
+                if not data:
+                    break
+                h.update(data)
+                n += len(data)
+                left -= len(data)
+        return n, h.hexdigest(), trailers
 
     def do_GET(self):
         mode, size = self.server.mode, self.server.size
-        self._drain()
+        time.sleep(self.server.delay)
+        body_info = self._drain()
         if mode == "echo":
-            return self._echo()
+            return self._echo(*body_info)
+        if mode == "serve":
+            return self._serve(size)
         body = b"x" * size
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        if mode == "short":
+        if mode == "stall":
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            self.wfile.write(body[:1024])
+            self.wfile.flush()
+            time.sleep(3600)
+        elif mode == "short":
             self.send_header("Content-Length", str(size))
             self.end_headers()
             self.wfile.write(body[: size // 2])
@@ -52,12 +91,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s" % (size // 2, body[: size // 8]))
         self._abort()
 
-    def _echo(self):
+    def _serve(self, size):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        block = b"y" * 65536
+        while size:
+            n = min(size, len(block))
+            self.wfile.write(block[:n])
+            size -= n
+
+    def _echo(self, body_len, body_sha256, trailers):
         body = json.dumps({
             "method": self.command,
             "target": self.path,
             "version": self.request_version,
             "headers": list(self.headers.items()),
+            "body_len": body_len,
+            "body_sha256": body_sha256,
+            "trailers": trailers,
         }).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -66,7 +121,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    # Request bodies are drained (Content-Length only), not echoed.
     do_PUT = do_POST = do_HEAD = do_DELETE = do_GET
 
 
@@ -74,13 +128,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
-    ap.add_argument("--mode", choices=["short", "chunked", "echo"],
+    ap.add_argument("--mode", choices=["short", "chunked", "stall", "serve", "echo"],
                     default="short")
     ap.add_argument("--size", type=int, default=1 << 20)
+    ap.add_argument("--delay", type=float, default=0)
     a = ap.parse_args()
+    # socketserver's default listen backlog of 5 would make parallel
+    # tests measure SYN retries instead of the proxy.
+    http.server.ThreadingHTTPServer.request_queue_size = 1024
     srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
     srv.daemon_threads = True
-    srv.mode, srv.size = a.mode, a.size
+    srv.mode, srv.size, srv.delay = a.mode, a.size, a.delay
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 

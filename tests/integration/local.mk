@@ -20,6 +20,11 @@ integration_tests = \
 	tests/integration/access_log.sh \
 	tests/integration/upstream_tls.sh \
 	tests/integration/cli.sh \
+	tests/integration/aws_chunked.sh \
+	tests/integration/streaming_memory.sh \
+	tests/integration/stall_timeout.sh \
+	tests/integration/concurrency.sh \
+	tests/integration/graceful_shutdown.sh \
 	tests/integration/sigv4_selftest.sh
 
 integration_extra = $(integration_tests) \

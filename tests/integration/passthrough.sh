@@ -36,6 +36,14 @@ got=$(field X-Forwarded-Proto)
 [ "$got" = https ] || fail "X-Forwarded-Proto '$got', want https"
 ok "X-Forwarded-Proto: $got"
 
+# Keep-alive: several requests on one client connection all work.
+curl -sS --cacert "$CERT" -o /dev/null -o /dev/null -o /dev/null \
+	-w '%{http_code} %{num_connects}\n' "$PROXY_URL/k/1" "$PROXY_URL/k/2" "$PROXY_URL/k/3" \
+	>"$T/ka" || fail "keep-alive requests failed"
+[ "$(tr '\n' ' ' <"$T/ka")" = "200 1 200 0 200 0 " ] ||
+	fail "3 requests on one connection: got '$(tr '\n' ' ' <"$T/ka")', want '200 1 200 0 200 0'"
+ok "3 requests reuse one client connection"
+
 # A fixed upstream Host replaces the client's.
 kill "$PROXY_PID"
 start_proxy --upstream "http://$ECHO" --host minio.internal:9000

@@ -34,6 +34,12 @@ code=$($CURL -H "Range: bytes=$((SIZE / 2))-" -o "$T/tail" -w '%{http_code}' "$U
 tail -c "$((SIZE - SIZE / 2))" "$T/obj" >"$T/want_tail"
 same_sha "$T/want_tail" "$T/tail" "Range: bytes=$((SIZE / 2))- gives 206 and the tail"
 
+# Beyond the end: the backend's 416 must come through as 416.
+code=$($CURL -H "Range: bytes=$((SIZE + 10))-" -o /dev/null -w '%{http_code}' "$URL") ||
+	fail "curl unsatisfiable range request failed"
+[ "$code" = 416 ] || fail "unsatisfiable Range gave $code, want 416"
+ok "Range beyond the end gives 416"
+
 code=$($CURL -D "$T/h2" -o "$T/full" -w '%{http_code}' "$URL") || fail "full GET failed"
 [ "$code" = 200 ] || fail "full GET gave $code"
 cl=$(grep -i '^content-length:' "$T/h2" | tr -d '\r' | cut -d' ' -f2)

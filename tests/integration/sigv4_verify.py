@@ -252,6 +252,9 @@ def main():
     if not a.upstream:
         ap.error("--upstream is required")
     host, port = a.upstream.rsplit(":", 1)
+    # socketserver's default listen backlog of 5 would make parallel
+    # tests measure SYN retries instead of the proxy.
+    http.server.ThreadingHTTPServer.request_queue_size = 1024
     srv = http.server.ThreadingHTTPServer((a.bind, a.port), Handler)
     srv.daemon_threads = True
     srv.upstream, srv.secret = (host, int(port)), a.secret
