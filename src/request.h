@@ -84,6 +84,9 @@ struct request {
 	const char		*upstream_error;	/* [M] static text */
 	bool			 listed;		/* [C] on the active list */
 	CURL			*easy;			/* [C] */
+	uint64_t		 progress_bytes;	/* [C] moved at t_progress */
+	uint64_t		 t_progress;		/* [C] ns, last progress */
+	bool			 stalled;		/* [C] stall timeout hit */
 	struct request		*next, *prev;		/* [C] active list */
 	struct request		*cmd_next;		/* queue lock */
 	unsigned		 cmds;			/* queue lock */
@@ -104,6 +107,8 @@ struct request {
 	uint64_t		 bytes_in;		/* [L] body bytes from client */
 	uint64_t		 t_headers;		/* [L] ns, backend headers in */
 	uint64_t		 t_first_out;		/* [L] ns, first body byte out */
+	uint64_t		 t_rate;		/* [L] ns, start of rate window */
+	uint64_t		 bytes_rate;		/* [L] bytes_out at t_rate */
 
 	/* Written by the curl thread before `up` leaves UP_PENDING, read by
 	 * the worker after it saw that under the lock. */

@@ -30,13 +30,11 @@
  * allocates this much per response.  16 KiB or more keeps TLS records
  * full; more costs memory per slow client. */
 #define RESPONSE_BLOCK	(16 * 1024)
-/* Download buffer growth: no growth in the first GROW_SETTLE ns of a
- * response; the buffer may hold at most GROW_HORIZON ns of the client's
- * average rate. */
-#define GROW_SETTLE	(50 * 1000000ULL)
+/* Download buffer growth (see should_grow()), in ns. */
+#define GROW_SETTLE	(100 * 1000000ULL)
 #define GROW_HORIZON	(10 * 1000000ULL)
 /* Connection memory beyond header-max: the reply's header section. */
-#define POOL_SLACK	(16 * 1024)
+#define POOL_SLACK	(4 * 1024)
 /* Upload buffer per request, in bytes. */
 #define UPLOAD_BUFFER	(256 * 1024)
 
@@ -318,23 +316,30 @@ on_body(struct request *r, const char *data, size_t *size)
 
 /* Should r's download buffer double?  Only if the client drains it faster
  * than the curl thread refills it (the backend was paused since the buffer
- * was last empty) and the client's average rate since its first byte would
- * empty the doubled buffer within GROW_HORIZON: a buffer then covers the
- * wake-up latency at full speed, while a slow client (which can look fast
- * for its first few packets) never gets more than the first size.
- * Called under r's lock. */
+ * was last empty) and the client's rate would empty the doubled buffer
+ * within GROW_HORIZON: the buffer then covers the wake-up latency at full
+ * speed.  The rate is measured from GROW_SETTLE after the first byte, so
+ * that the burst which fills the socket buffers of a slow client does not
+ * count.  Called under r's lock. */
 static bool
 should_grow(struct request *r, uint64_t now)
 {
 	uint64_t elapsed;
 
-	if (!r->down_grow || r->down.cap >= r->down_max || r->t_first_out == 0)
+	if (r->t_first_out == 0 || now - r->t_first_out < GROW_SETTLE)
 		return false;
-	elapsed = now - r->t_first_out;
-	if (elapsed < GROW_SETTLE)
+	if (r->t_rate == 0) {
+		r->t_rate = now;
+		r->bytes_rate = r->bytes_out;
 		return false;
-	/* rate * horizon > 2 * cap, in integers: bytes * horizon > 2 cap t */
-	return (double)r->bytes_out * GROW_HORIZON >
+	}
+	if (!r->down_grow || r->down.cap >= r->down_max)
+		return false;
+	elapsed = now - r->t_rate;
+	if (elapsed < GROW_HORIZON)
+		return false;
+	/* rate * horizon > 2 * cap */
+	return (double)(r->bytes_out - r->bytes_rate) * GROW_HORIZON >
 	    2.0 * (double)r->down.cap * (double)elapsed;
 }
 
@@ -352,9 +357,11 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		if (r->t_first_out == 0)
 			r->t_first_out = request_now();
 		r->bytes_out += n;
-		/* Restart the backend once half the buffer is free: fewer
-		 * pause/resume round trips than at every chunk. */
-		if (r->down_paused && ring_space(&r->down) >= r->down.cap / 2) {
+		/* Restart the backend once half the buffer is free (fewer
+		 * round trips than at every chunk), and never before a whole
+		 * chunk fits: a chunk refused is copied and held by libcurl. */
+		if (r->down_paused && ring_space(&r->down) >= r->down.cap / 2 &&
+		    ring_space(&r->down) >= CURL_MAX_WRITE_SIZE) {
 			r->down_paused = false;
 			wake = true;
 		}
@@ -595,6 +602,9 @@ server_start(const struct config *c, const struct tls_pem *pem,
 
 	cfg = c;
 	memset(&ss, 0, sizeof(ss));
+	/* The logger must be the first option, or libmicrohttpd complains. */
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)mhd_logger, NULL };
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (strchr(cfg->bind, ':') != NULL) {
@@ -645,8 +655,6 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_uri, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)on_completed, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-	    (intptr_t)mhd_logger, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,

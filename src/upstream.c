@@ -264,6 +264,34 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* libcurl's own low-speed check averages over a window and fired 5-7 s
+ * late: the stall timeout is kept here, to about a second.  A transfer
+ * paused because the client is slow (or slow to send) is not stalled. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct request *r = arg;
+	uint64_t now = request_now(), moved = (uint64_t)(dlnow + ulnow);
+	bool paused;
+
+	(void)dltotal;
+	(void)ultotal;
+	pthread_mutex_lock(&r->lock);
+	paused = r->down_paused || r->up_paused;
+	pthread_mutex_unlock(&r->lock);
+	if (moved != r->progress_bytes || paused) {
+		r->progress_bytes = moved;
+		r->t_progress = now;
+		return 0;
+	}
+	if (now - r->t_progress >= cfg->stall_timeout_ms * 1000000ULL) {
+		r->stalled = true;
+		return 1;	/* CURLE_ABORTED_BY_CALLBACK */
+	}
+	return 0;
+}
+
 /* --- transfers (curl thread) ---------------------------------------------- */
 
 /* Ends r's transfer with `code` (CURLE_OK for success), wakes the client. */
@@ -275,6 +303,8 @@ finish(struct request *r, CURLcode code)
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
 	}
+	if (r->stalled)
+		code = CURLE_OPERATION_TIMEDOUT;
 	pthread_mutex_lock(&r->lock);
 	if (r->up != UP_DONE && r->up != UP_FAILED) {
 		r->result = code;
@@ -307,10 +337,15 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)cfg->connect_timeout_ms);
 	/* A transfer that moves no byte for stall-timeout fails (paused ones
-	 * are exempt: that is a slow client, bounded by client-timeout). */
+	 * are exempt: that is a slow client, bounded by client-timeout).
+	 * libcurl's low-speed check is only the backstop of on_progress(). */
+	r->t_progress = request_now();
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, r);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-	    (long)((cfg->stall_timeout_ms + 999) / 1000));
+	    (long)((cfg->stall_timeout_ms + 999) / 1000) + 10);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->upstream_verify ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->upstream_verify ? 2L : 0L);
 	if (ca_fd >= 0)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables set here are for the tests
 # Shared helpers for the integration tests; sourced by each test script.
 #
 # Tests run from automake's harness with cwd = top build dir (where the

@@ -45,4 +45,9 @@ code=$($CURL -D "$T/h2" -o "$T/full" -w '%{http_code}' "$URL") || fail "full GET
 cl=$(grep -i '^content-length:' "$T/h2" | tr -d '\r' | cut -d' ' -f2)
 [ "$cl" = "$SIZE" ] || fail "full GET Content-Length '$cl', want $SIZE (clients need it)"
 ok "full GET has Content-Length: $cl"
+etag=$(grep -i '^etag:' "$T/h2" | tr -d '\r' | cut -d' ' -f2-)
+code=$($CURL -H "If-None-Match: $etag" -o "$T/none" -w '%{http_code}' "$URL") ||
+	fail "conditional GET failed"
+[ "$code" = 304 ] && [ ! -s "$T/none" ] || fail "If-None-Match: $etag gave $code, want 304 without body"
+ok "If-None-Match: $etag gives 304"
 same_sha "$T/obj" "$T/full" "full GET"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # An HTTPS backend with a private CA (AWS or another S3 store behind the
 # proxy): --upstream-ca as a file or as PEM text makes it trusted; without
-# it the proxy must refuse the backend (502), not skip verification.
+# it the proxy must refuse the backend (502), not skip verification, unless
+# told to with --upstream-verify off.
 . "$(dirname "$0")/lib.sh"
 
 make_cert "$T/backend"            # the backend's own self-signed cert
@@ -30,3 +31,9 @@ start_proxy --upstream "$UP"
 code=$($CURL -o "$T/out" -w '%{http_code}' "$PROXY_URL/tls-file") || fail "curl failed"
 [ "$code" = 502 ] || fail "untrusted backend certificate gave $code, want 502"
 ok "without --upstream-ca the untrusted backend gives 502"
+kill "$PROXY_PID"
+
+start_proxy --upstream "$UP" --upstream-verify off
+code=$($CURL -o "$T/out" -w '%{http_code}' "$PROXY_URL/tls-file") || fail "curl failed"
+[ "$code" = 200 ] || fail "--upstream-verify off: got $code, want 200"
+ok "--upstream-verify off accepts the untrusted backend"
