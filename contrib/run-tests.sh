@@ -1,0 +1,74 @@
+#!/bin/bash
+# Sets up a Debian 12 machine (as root) and runs the whole test suite:
+# install dependencies, build, unit and integration tests, distcheck, and
+# the container image's build steps.  The last line is "N passed, N failed".
+# Usage: bash contrib/run-tests.sh   (CI runs it through .ci/run)
+set -eu
+cd "$(dirname "$0")/.."
+
+bash contrib/setup-debian.sh
+
+# Counts automake's per-test results (.trs files) under the build tree.
+summary() {
+	pass=0 fail=0 skip=0
+	while IFS= read -r f; do
+		while IFS= read -r line; do
+			case $line in
+			":test-result: PASS"* | ":test-result: XFAIL"*) pass=$((pass + 1)) ;;
+			":test-result: SKIP"*) skip=$((skip + 1)) ;;
+			":test-result: "*) fail=$((fail + 1)) ;; # FAIL, XPASS, ERROR
+			esac
+		done <"$f"
+	done < <(find . -path ./storage-proxy-\* -prune -o -name '*.trs' -print)
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+}
+
+show_logs() {
+	find . -name test-suite.log -print | while IFS= read -r f; do
+		echo "==== $f"
+		cat "$f"
+	done
+}
+
+autoreconf -fi
+./configure
+make -j2
+
+if ! make -j2 check; then
+	show_logs
+	summary
+	exit 1
+fi
+result=$(summary)
+
+# distcheck repeats the tests in a clean VPATH build from the tarball;
+# its failure counts as one more failed test.
+if ! make -j2 distcheck; then
+	show_logs
+	echo "make distcheck failed"
+	pass=${result%% passed*}
+	failed=${result#*passed, }
+	echo "$pass passed, $((${failed%% failed*} + 1)) failed"
+	exit 1
+fi
+
+# The container image's build steps (no Docker engine here): run the same
+# script the Dockerfile runs, on the distribution tarball.
+img=$(mktemp -d)
+trap 'rm -rf "$img"' EXIT
+tar -xzf storage-proxy-*.tar.gz -C "$img"
+if ! (cd "$img"/storage-proxy-* && DESTDIR="$img/root" \
+    sh contrib/docker/build.sh . >"$img/build.log" 2>&1) ||
+    ! "$img/root/usr/bin/storage-proxy" --version; then
+	tail -30 "$img/build.log"
+	echo "container build steps failed"
+	pass=${result%% passed*}
+	failed=${result#*passed, }
+	echo "$pass passed, $((${failed%% failed*} + 1)) failed"
+	exit 1
+fi
+echo "$result"
