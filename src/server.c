@@ -575,6 +575,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;
+	if (r->up == UP_FAILED && r->upstream_error == NULL)
+		r->upstream_error = curl_easy_strerror(r->result);
 	if (r->t_headers != 0)
 		up_s = (double)(r->t_headers - r->t_start) / 1e9;
 	pthread_mutex_unlock(&r->lock);
@@ -583,11 +585,13 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	now = request_now();
 	format_time(when, sizeof(when));
 	log_access("%s - - [%s] \"%s %.2048s %s\" %u %llu %.3f upstream=%ld "
-	    "%.3f%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
+	    "%.3f%s%s%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
 	    r->target, r->version, r->log_status, (unsigned long long)bytes,
 	    (double)(now - r->t_start) / 1e9, r->status, up_s,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-	    " aborted", r->upstream_error ? " error" : "");
+	    " aborted", r->upstream_error ? " upstream-error=\"" : "",
+	    r->upstream_error ? r->upstream_error : "",
+	    r->upstream_error ? "\"" : "");
 	request_unref(r);	/* libmicrohttpd's reference */
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -22,17 +23,33 @@
 /* The write callback gets at most CURL_MAX_WRITE_SIZE (16 KiB) per call and
  * pausing is all-or-nothing, so pause when a whole chunk does not fit. */
 #define CHUNK		CURL_MAX_WRITE_SIZE
-/* Backend receive buffer per transfer, in bytes.  Larger is faster for one
- * download but is held (and, when paused, copied) per slow client. */
-#define RECV_BUFFER	(16 * 1024)
+/* Backend receive buffer per transfer, in bytes: one chunk.  libcurl
+ * hands a whole recv() to the write callback, and what does not fit when
+ * we pause is copied into its pause buffer, re-copied at every resume
+ * (quadratic) and fails the transfer past 64 MiB.  With one chunk per
+ * recv() and resuming only when a chunk fits, nothing is ever held. */
+#define RECV_BUFFER	CHUNK
 /* First size of a download buffer; it grows only for fast clients. */
 #define DOWN_START	CHUNK
-#define HUP_EVENTS	64
 
 static const struct config *cfg;
 static CURLM		*multi;
 static pthread_t	 thread;
-static int		 hup_fd = -1;	/* epoll set of client sockets */
+/* One epoll set for everything the curl thread waits on: backend sockets
+ * (given by libcurl's socket callback), the wake-up eventfd, and client
+ * sockets watched for hang-up.  The tag is in the top byte of data.u64. */
+static int		 ep_fd = -1;
+static int		 wake_fd = -1;	/* eventfd: commands are queued */
+static atomic_bool	 wake_pending;	/* wake_fd written, not yet read */
+static uint64_t		 timer_at;	/* [C] ns of libcurl's timeout, 0: none */
+static uint64_t		 cb_bytes;	/* [C] bytes through callbacks */
+#define TAG_SOCKET	(1ULL << 56)
+#define TAG_WAKE	(2ULL << 56)
+#define TAG_HUP		(3ULL << 56)
+#define TAG_MASK	(0xffULL << 56)
+/* Reads per readable backend socket before other sockets get a turn. */
+#define DRAIN_ROUNDS	8
+#define EVENTS		256
 static int		 ca_fd = -1;	/* memfd holding an inline CA */
 static char		 ca_path[64];
 static struct request	*active;	/* [C] started, not yet cancelled */
@@ -42,9 +59,49 @@ static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
 static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request	*queue_head, *queue_tail;
 
+/* libcurl tells which backend sockets to wait on, and for what. */
+static int
+on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
+{
+	struct epoll_event ev;
+
+	(void)e;
+	(void)arg;
+	if (what == CURL_POLL_REMOVE) {
+		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
+		curl_multi_assign(multi, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.u64 = TAG_SOCKET | (uint32_t)fd;
+	if (known == NULL) {
+		if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1 &&
+		    errno == EEXIST)
+			(void)epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev);
+		curl_multi_assign(multi, fd, (void *)1);
+	} else
+		(void)epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev);
+	return 0;
+}
+
+/* libcurl asks to be called back in timeout_ms (-1: no timer). */
+static int
+on_timer(CURLM *m, long timeout_ms, void *arg)
+{
+	(void)m;
+	(void)arg;
+	timer_at = timeout_ms < 0 ? 0 :
+	    request_now() + (uint64_t)timeout_ms * 1000000ULL;
+	return 0;
+}
+
 int
 upstream_init(const struct config *c, char *err, size_t errlen)
 {
+	struct epoll_event ev;
+
 	cfg = c;
 	if ((multi = curl_multi_init()) == NULL) {
 		snprintf(err, errlen, "curl_multi_init failed");
@@ -52,10 +109,20 @@ upstream_init(const struct config *c, char *err, size_t errlen)
 	}
 	/* Keep backend connections for reuse; bound them with the clients. */
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
-	if ((hup_fd = epoll_create1(EPOLL_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "epoll_create1: %s", strerror(errno));
+	if ((ep_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		snprintf(err, errlen, "epoll/eventfd: %s", strerror(errno));
 		return -1;
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = TAG_WAKE;
+	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, wake_fd, &ev) == -1) {
+		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
 	/* libcurl's GnuTLS backend takes a CA only as a file: an inline PEM is
 	 * given a file that lives in memory, never on disk. */
 	if (strstr(cfg->upstream_ca, "-----BEGIN") != NULL) {
@@ -80,6 +147,18 @@ upstream_init(const struct config *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* Wakes the curl thread; one eventfd write however many commands. */
+static void
+wake(void)
+{
+	uint64_t one = 1;
+
+	if (!atomic_exchange(&wake_pending, true) &&
+	    write(wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_error("cannot wake the backend thread: %s",
+		    strerror(errno));
+}
+
 void
 upstream_post(struct request *r, unsigned cmds)
 {
@@ -95,7 +174,7 @@ upstream_post(struct request *r, unsigned cmds)
 	}
 	r->cmds |= cmds;
 	pthread_mutex_unlock(&queue_lock);
-	curl_multi_wakeup(multi);
+	wake();
 }
 
 void
@@ -107,8 +186,8 @@ upstream_watch(struct request *r)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLRDHUP | EPOLLET;
-	ev.data.u64 = r->id;
-	if (epoll_ctl(hup_fd, EPOLL_CTL_ADD, r->client_fd, &ev) == -1)
+	ev.data.u64 = TAG_HUP | r->id;
+	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, r->client_fd, &ev) == -1)
 		log_warn("request %llu: cannot watch client socket: %s",
 		    (unsigned long long)r->id, strerror(errno));
 }
@@ -117,7 +196,7 @@ void
 upstream_unwatch(struct request *r)
 {
 	if (r->client_fd >= 0)
-		(void)epoll_ctl(hup_fd, EPOLL_CTL_DEL, r->client_fd, NULL);
+		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, r->client_fd, NULL);
 }
 
 /* --- libcurl callbacks (curl thread) ------------------------------------ */
@@ -220,6 +299,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	ring_write(&r->down, buf, len);
+	cb_bytes += len;
 	/* Pause now rather than refuse the next chunk: a refused chunk is
 	 * copied and held by libcurl, 16 KiB more per slow client. */
 	if (ring_space(&r->down) < CHUNK) {
@@ -256,6 +336,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_unlock(&r->lock);
 		return CURL_READFUNC_PAUSE;
 	}
+	cb_bytes += len;
 	/* Wake the client only when half the buffer is free: fewer wake-ups. */
 	room = ring_space(&r->upload) >= r->upload.cap / 2;
 	pthread_mutex_unlock(&r->lock);
@@ -467,27 +548,40 @@ find(uint64_t id)
 	return NULL;
 }
 
-/* Clients that hung up while their connection waits on us: end the
- * transfer and resume the connection so that libmicrohttpd closes it. */
+/* A client hung up.  If its connection waits on us, end the transfer and
+ * resume the connection so that libmicrohttpd closes it. */
 static void
-run_hangups(void)
+hangup(uint64_t id)
 {
-	struct epoll_event ev[HUP_EVENTS];
-	int i, n;
+	struct request *r = find(id);
+	bool waiting;
 
-	n = epoll_wait(hup_fd, ev, HUP_EVENTS, 0);
-	for (i = 0; i < n; i++) {
-		struct request *r = find(ev[i].data.u64);
-		bool waiting;
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->hup = true;
+	waiting = r->wait != WAIT_NONE;
+	pthread_mutex_unlock(&r->lock);
+	if (waiting)
+		finish(r, CURLE_ABORTED_BY_CALLBACK);
+}
 
-		if (r == NULL)
-			continue;
-		pthread_mutex_lock(&r->lock);
-		r->hup = true;
-		waiting = r->wait != WAIT_NONE;
-		pthread_mutex_unlock(&r->lock);
-		if (waiting)
-			finish(r, CURLE_ABORTED_BY_CALLBACK);
+/* A backend socket is ready.  Read it again while it delivers (up to
+ * DRAIN_ROUNDS): one epoll_wait() per several chunks, not per chunk. */
+static void
+socket_ready(curl_socket_t fd, uint32_t events)
+{
+	int flags = (events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+	    (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+	    (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+	int running, i;
+
+	for (i = 0; i < DRAIN_ROUNDS; i++) {
+		uint64_t before = cb_bytes;
+
+		curl_multi_socket_action(multi, fd, flags, &running);
+		if (cb_bytes == before || (events & EPOLLOUT))
+			break;
 	}
 }
 
@@ -517,26 +611,52 @@ abort_all(void)
 		finish(r, CURLE_ABORTED_BY_CALLBACK);
 }
 
+static int
+wait_ms(void)
+{
+	uint64_t now;
+
+	if (timer_at == 0)
+		return -1;
+	now = request_now();
+	return timer_at <= now ? 0 :
+	    (int)((timer_at - now + 999999) / 1000000);
+}
+
 static void *
 loop(void *arg)
 {
-	struct curl_waitfd wfd;
-	int running;
+	struct epoll_event ev[EVENTS];
+	int i, n, running;
+	uint64_t junk;
 
 	(void)arg;
-	memset(&wfd, 0, sizeof(wfd));
-	wfd.fd = hup_fd;
-	wfd.events = CURL_WAIT_POLLIN;
 	while (!atomic_load(&stopping)) {
+		/* Sleeps until a socket, libcurl's timer, a hang-up or a
+		 * command: no periodic tick of ours. */
+		n = epoll_wait(ep_fd, ev, EVENTS, wait_ms());
+		for (i = 0; i < n; i++) {
+			uint64_t tag = ev[i].data.u64 & TAG_MASK;
+
+			if (tag == TAG_WAKE) {
+				if (read(wake_fd, &junk, sizeof(junk)) < 0)
+					junk = 0;
+				atomic_store(&wake_pending, false);
+			} else if (tag == TAG_HUP)
+				hangup(ev[i].data.u64 & ~TAG_MASK);
+			else
+				socket_ready((curl_socket_t)(ev[i].data.u64 &
+				    0xffffffffULL), ev[i].events);
+		}
 		run_commands();
-		run_hangups();
 		if (atomic_load(&aborting))
 			abort_all();
-		curl_multi_perform(multi, &running);
+		if (timer_at != 0 && timer_at <= request_now()) {
+			timer_at = 0;
+			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0,
+			    &running);
+		}
 		run_done();
-		/* Sleeps until a socket, a curl timer, a hang-up or a
-		 * curl_multi_wakeup(): no periodic tick of ours. */
-		curl_multi_poll(multi, &wfd, 1, 3600 * 1000, NULL);
 	}
 	run_commands();
 	abort_all();
@@ -555,19 +675,19 @@ void
 upstream_abort_all(void)
 {
 	atomic_store(&aborting, true);
-	curl_multi_wakeup(multi);
+	wake();
 }
 
 void
 upstream_stop(void)
 {
 	atomic_store(&stopping, true);
-	curl_multi_wakeup(multi);
+	wake();
 	pthread_join(thread, NULL);
 	curl_multi_cleanup(multi);
 	multi = NULL;
-	if (hup_fd >= 0)
-		close(hup_fd);
+	close(ep_fd);
+	close(wake_fd);
 	if (ca_fd >= 0)
 		close(ca_fd);
 }
