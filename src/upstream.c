@@ -20,14 +20,13 @@
 #include "log.h"
 #include "upstream.h"
 
-/* The write callback gets at most CURL_MAX_WRITE_SIZE (16 KiB) per call and
- * pausing is all-or-nothing, so pause when a whole chunk does not fit. */
-#define CHUNK		CURL_MAX_WRITE_SIZE
-/* Backend receive buffer per transfer, in bytes: one chunk.  libcurl
- * hands a whole recv() to the write callback, and what does not fit when
- * we pause is copied into its pause buffer, re-copied at every resume
- * (quadratic) and fails the transfer past 64 MiB.  With one chunk per
- * recv() and resuming only when a chunk fits, nothing is ever held. */
+/* Backend receive buffer per transfer, in bytes (UPSTREAM_CHUNK): the
+ * write callback never gets more per call.  libcurl hands a whole recv() to
+ * the write callback, and what does not fit when we pause is copied into
+ * its pause buffer, re-copied at every resume (quadratic) and fails the
+ * transfer past 64 MiB.  So one recv() is one chunk, and the transfer is
+ * paused whenever less than a chunk is free: nothing is ever held. */
+#define CHUNK		UPSTREAM_CHUNK
 #define RECV_BUFFER	CHUNK
 /* First size of a download buffer; it grows only for fast clients. */
 #define DOWN_START	CHUNK

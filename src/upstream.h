@@ -11,6 +11,13 @@
 #include "config.h"
 #include "request.h"
 
+/* Most bytes the curl thread puts into a download buffer at once; a
+ * paused transfer is resumed only when this much is free.  Also the size
+ * of libcurl's receive buffer per transfer: 8 KiB keeps a slow client's
+ * memory small (see the 1,000-slow-clients figure in NEWS) at a cost of
+ * more recv() calls per fast download. */
+#define UPSTREAM_CHUNK	(8 * 1024)
+
 /* Start-up, main thread, after curl_global_init(): creates the multi handle
  * and prepares the backend CA.  Returns 0, or -1 with a message in err. */
 int	upstream_init(const struct config *cfg, char *err, size_t errlen);

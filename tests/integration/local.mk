@@ -27,7 +27,8 @@ integration_tests = \
 	tests/integration/graceful_shutdown.sh \
 	tests/integration/tls.sh \
 	tests/integration/slow_client.sh \
-	tests/integration/sigv4_selftest.sh
+	tests/integration/sigv4_selftest.sh \
+	tests/integration/many_slow_clients.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
