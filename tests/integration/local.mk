@@ -28,7 +28,9 @@ integration_tests = \
 	tests/integration/tls.sh \
 	tests/integration/slow_client.sh \
 	tests/integration/sigv4_selftest.sh \
-	tests/integration/many_slow_clients.sh
+	tests/integration/many_slow_clients.sh \
+	tests/integration/hop_by_hop.sh \
+	tests/integration/hangup_waiting.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \

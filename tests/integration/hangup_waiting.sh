@@ -1,0 +1,25 @@
+#!/bin/bash
+# A client that hangs up while its request waits on a stalled backend (its
+# connection suspended) gets the backend transfer cancelled within a second,
+# not at the stall timeout: the hang-up watch.
+. "$(dirname "$0")/lib.sh"
+
+make_cert "$T/cert"
+start_py stall fault_server.py --mode stall --size $((1024 * 1024))
+start_proxy --upstream "http://127.0.0.1:$PY_PORT" --stall-timeout 60s
+fds() { ls "/proc/$PROXY_PID/fd" | wc -l; }
+base=$(fds)
+for i in 1 2 3; do
+	curl -sS --cacert "$CERT" --max-time 1 -o /dev/null "$PROXY_URL/b/k" 2>/dev/null &&
+		fail "a stalled download completed"
+	t0=$(date +%s%N)
+	while [ "$(fds)" -gt "$base" ]; do
+		[ $(( $(date +%s%N) - t0 )) -lt 1000000000 ] ||
+			fail "backend connection still open 1 s after the client left ($(fds) fds, $base before)"
+		sleep 0.05
+	done
+	ok "client left after 1 s: backend transfer cancelled within $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+done
+grep -q '" 200 1024 .* aborted' "$T/proxy.log" || fail "access log does not show the aborted download: $(tail -n 2 "$T/proxy.log")"
+ok "access log records the aborted downloads"
+proxy_alive
