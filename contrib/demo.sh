@@ -41,8 +41,17 @@ head -c 1048576 /dev/urandom > "$work/artifact.bin"
 aws --endpoint-url "http://127.0.0.1:$s3port" s3 mb s3://artifacts >/dev/null
 aws --endpoint-url "http://127.0.0.1:$s3port" s3 cp "$work/artifact.bin" \
     s3://artifacts/artifact.bin >/dev/null
-url=$(aws --endpoint-url "https://s3.docker.mender.io:$port" s3 presign \
-    s3://artifacts/artifact.bin --expires-in 86400)
+# A SigV4 presigned URL as devices get them (signed header: host).
+url=$(/usr/bin/python3 - "$port" <<'PY'
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url="https://s3.docker.mender.io:%s" % sys.argv[1],
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+print(s3.generate_presigned_url("get_object", ExpiresIn=86400, Params={
+    "Bucket": "artifacts", "Key": "artifact.bin",
+    "ResponseContentType": "application/vnd.mender-artifact"}))
+PY
+)
 
 cat <<MSG
 
