@@ -17,6 +17,7 @@ if [ ! -x src/storage-proxy ]; then
 	make -j"$(nproc)"
 fi
 
+rm -rf "$work/s3"
 mkdir -p "$work/cert" "$work/s3"
 if [ ! -f "$work/cert/cert.crt" ]; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
