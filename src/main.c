@@ -102,10 +102,13 @@ main(int argc, char **argv)
 
 	if (config_load(&cfg, argc, argv, &action, err, sizeof(err)) == -1) {
 		fprintf(stderr, "storage-proxy: %s\n", err);
+		config_free(&cfg);
 		return 2;
 	}
-	if (action == CONFIG_EXIT_OK)
+	if (action == CONFIG_EXIT_OK) {
+		config_free(&cfg);
 		return 0;
+	}
 	if (cfg.tls && tls_load(cfg.cert, cfg.key, cfg.tls_priorities, &pem,
 	    err, sizeof(err)) == -1)
 		fatal("%s", err);

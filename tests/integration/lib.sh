@@ -59,6 +59,12 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
+	# A sanitizer build reports memory and UB errors on the daemon's
+	# stderr (leaks only at exit, hence after the kills above).
+	if [ "$rc" -eq 0 ] && grep -qsE 'Sanitizer|runtime error:' "$T"/proxy*-err.log "$T"/*.log; then
+		printf '%s: FAIL: sanitizer report in the daemon logs\n' "$TESTNAME" >&2
+		rc=1
+	fi
 	# On failure show the servers' logs: the harness keeps only our output.
 	if [ "$rc" -ne 0 ]; then
 		for f in "$T"/*.log; do

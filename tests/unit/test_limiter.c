@@ -117,6 +117,17 @@ sim_init(struct sim *s, const struct lim_limits *m, size_t n, const char **addr)
 	}
 }
 
+static void
+sim_free(struct sim *s)
+{
+	struct lim_wake w;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		limiter_leave(&s->l, &s->f[i], &w);
+	cr_assert_eq(s->l.clients, 0, "every client entry freed");
+}
+
 Test(limiter, unlimited_grants_everything)
 {
 	struct lim_limits m = limits();
@@ -141,6 +152,7 @@ Test(limiter, rate_is_exact_over_ten_seconds)
 	m.download_rate = MiB;
 	sim_init(&s, &m, 1, NULL);
 	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
 	/* Starts from an empty bucket: at most the rate, less one chunk. */
 	cr_assert_leq(s.got[0], 10 * MiB);
 	cr_assert_geq(s.got[0], 10 * MiB - 16384, "got %lu", s.got[0]);
@@ -163,6 +175,7 @@ Test(limiter, refills_after_idle_up_to_depth_only)
 	cr_assert_eq(total, MiB / 10, "an idle hour earns one bucket: %lu", total);
 	cr_assert_gt(retry, now);
 	cr_assert_leq(retry - now, 4096 * SEC / MiB + 1, "next grant when a chunk is earned");
+	limiter_leave(&l, &f, &w);
 }
 
 Test(limiter, burst_goes_at_full_speed_then_rate)
@@ -181,6 +194,7 @@ Test(limiter, burst_goes_at_full_speed_then_rate)
 		total += got;
 	cr_assert_eq(total, 1000000, "burst exactly: %lu", total);
 	cr_assert_gt(retry, 1, "then the rate applies");
+	limiter_leave(&l, &f, &w);
 }
 
 Test(limiter, fractional_carry_over_a_million_small_takes)
@@ -203,6 +217,7 @@ Test(limiter, fractional_carry_over_a_million_small_takes)
 	}
 	/* The millionth byte is earned at exactly 1e6 / 7 s. */
 	cr_assert_eq(now - 1, (1000000ULL * SEC + 6) / 7, "now %lu", now - 1);
+	limiter_leave(&l, &f, &w);
 }
 
 Test(limiter, huge_rates_do_not_overflow)
@@ -221,6 +236,7 @@ Test(limiter, huge_rates_do_not_overflow)
 	cr_assert_eq(got, 1 << 20);
 	got = limiter_take(&l, &f, 1 << 20, UINT64_MAX / 2, &retry, &w);
 	cr_assert_eq(got, 1 << 20);
+	limiter_leave(&l, &f, &w);
 }
 
 Test(limiter, global_rate_shared_fairly_and_work_conserving)
@@ -233,6 +249,7 @@ Test(limiter, global_rate_shared_fairly_and_work_conserving)
 	sim_init(&s, &m, 10, NULL);
 	/* 10 s shared by 10, then 5 leave: the other 5 share it for 10 s. */
 	run(&s, 16384, 1, 20 * SEC, 10 * SEC, 5, 10 * SEC);
+	sim_free(&s);
 	for (i = 0; i < 5; i++) {
 		double r = (double)s.got[i] / 10 / MiB;
 
@@ -257,6 +274,7 @@ Test(limiter, client_rate_caps_all_downloads_of_an_address)
 	m.client_rate = MiB;
 	sim_init(&s, &m, 6, addr);
 	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
 	for (i = 0; i < 5; i++) {
 		double r = (double)s.got[i] / 10 / MiB;
 
@@ -280,6 +298,7 @@ Test(limiter, hierarchy_request_client_global)
 	m.global_rate = 2 * MiB;	/* four clients: 2, so 0.25 each flow */
 	sim_init(&s, &m, 8, addr);
 	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
 	for (i = 0; i < 8; i++) {
 		double r = (double)s.got[i] / 10 / MiB;
 
@@ -297,6 +316,7 @@ Test(limiter, starvation_bound_holds)
 	m.max_wait_ns = 3 * SEC;
 	sim_init(&s, &m, 40, NULL);
 	run(&s, 4096, 1, 60 * SEC, 0, 0, 0);
+	sim_free(&s);
 	for (i = 0; i < 40; i++) {
 		cr_assert_gt(s.got[i], 0, "flow %zu never served", i);
 		cr_assert_leq(s.max_wait[i], 3 * SEC + MS, "flow %zu waited %lu ms",
@@ -350,4 +370,5 @@ Test(limiter, upload_rate_per_request)
 	}
 	cr_assert(total <= 10 * 256 * 1024 && total > 10 * 256 * 1024 - 65536,
 	    "uploaded %lu", total);
+	limiter_leave(&l, &f, &w);
 }
