@@ -300,7 +300,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	ring_write(&r->down, buf, len);
 	cb_bytes += len;
 	/* Pause now rather than refuse the next chunk: a refused chunk is
-	 * copied and held by libcurl, 16 KiB more per slow client. */
+	 * copied and held by libcurl, a chunk more per slow client. */
 	if (ring_space(&r->down) < CHUNK) {
 		r->down_paused = true;
 		r->down_grow = true;
