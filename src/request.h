@@ -87,6 +87,8 @@ struct request {
 	uint64_t		 progress_bytes;	/* [C] moved at t_progress */
 	uint64_t		 t_progress;		/* [C] ns, last progress */
 	bool			 stalled;		/* [C] stall timeout hit */
+	bool			 cancelled;		/* [C] client done, await curl */
+	uint64_t		 recv_bytes;		/* [C] body bytes from backend */
 	struct request		*next, *prev;		/* [C] active list */
 	struct request		*cmd_next;		/* queue lock */
 	unsigned		 cmds;			/* queue lock */

@@ -298,6 +298,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		return CURL_WRITEFUNC_PAUSE;
 	}
 	ring_write(&r->down, buf, len);
+	r->recv_bytes += len;
 	cb_bytes += len;
 	/* Pause now rather than refuse the next chunk: a refused chunk is
 	 * copied and held by libcurl, a chunk more per slow client. */
@@ -499,6 +500,16 @@ unpause(struct request *r)
 	curl_easy_pause(r->easy, mask);
 }
 
+/* Has libcurl received the whole response body?  Curl thread. */
+static bool
+body_complete(struct request *r)
+{
+	if (r->up == UP_PENDING)
+		return false;
+	return r->head || r->status == 204 || r->status == 304 ||
+	    (r->resp_length >= 0 && r->recv_bytes >= (uint64_t)r->resp_length);
+}
+
 static void
 run_commands(void)
 {
@@ -526,7 +537,18 @@ run_commands(void)
 				finish(r, CURLE_OUT_OF_MEMORY);
 		}
 		if (cmds & CMD_CANCEL) {
-			if (r->listed) {
+			if (r->listed && r->easy != NULL && body_complete(r)) {
+				/* libcurl has the whole body but has not
+				 * reported completion (a paused transfer never
+				 * does): let it finish, so that the backend
+				 * connection stays open for reuse. */
+				r->cancelled = true;
+				pthread_mutex_lock(&r->lock);
+				r->down_paused = r->up_paused = false;
+				pthread_mutex_unlock(&r->lock);
+				unpause(r);
+			}
+			else if (r->listed) {
 				finish(r, CURLE_ABORTED_BY_CALLBACK);
 				list_remove(r);
 			}
@@ -598,6 +620,8 @@ run_done(void)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&r);
 		finish(r, m->data.result);
+		if (r->cancelled)
+			list_remove(r);
 	}
 }
 

@@ -5,6 +5,7 @@ usage: fault_server.py [--port N] [--mode MODE] [--size N] [--delay S]
   short    answer GET with Content-Length: SIZE, send SIZE/2 bytes, close
   chunked  answer GET with chunked encoding, die in the middle of a chunk
   stall    send headers (Content-Length: SIZE) and 1 KiB, then nothing
+  silent   read the request, then send nothing at all
   serve    answer GET with SIZE bytes, completely (a fast backend)
   echo     answer every request 200 with a JSON body describing the
            request as received (raw request-target, headers in order,
@@ -66,6 +67,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         mode, size = self.server.mode, self.server.size
         time.sleep(self.server.delay)
         body_info = self._drain()
+        if mode == "silent":
+            time.sleep(3600)
+            return
         if mode == "echo":
             return self._echo(*body_info)
         if mode == "serve":
@@ -113,6 +117,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "body_len": body_len,
             "body_sha256": body_sha256,
             "trailers": trailers,
+            "peer_port": self.client_address[1],
         }).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -128,7 +133,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
-    ap.add_argument("--mode", choices=["short", "chunked", "stall", "serve", "echo"],
+    ap.add_argument("--mode", choices=["short", "chunked", "stall", "silent", "serve", "echo"],
                     default="short")
     ap.add_argument("--size", type=int, default=1 << 20)
     ap.add_argument("--delay", type=float, default=0)

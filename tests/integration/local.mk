@@ -30,7 +30,10 @@ integration_tests = \
 	tests/integration/sigv4_selftest.sh \
 	tests/integration/many_slow_clients.sh \
 	tests/integration/hop_by_hop.sh \
-	tests/integration/hangup_waiting.sh
+	tests/integration/hangup_waiting.sh \
+	tests/integration/backend_timeout.sh \
+	tests/integration/expect_continue.sh \
+	tests/integration/upstream_reuse.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
