@@ -49,8 +49,8 @@ static const struct opt opts[] = {
 	{ "cert", 0, T_STR, OFF(cert), 0, 0, CONFIG_DEFAULT_CERT,
 	    "certificate file (PEM, chain allowed)" },
 	{ "key", 0, T_STR, OFF(key), 0, 0, CONFIG_DEFAULT_KEY,
-	    "private key file (PEM); default falls back to " CONFIG_FALLBACK_KEY
-	    " beside it" },
+	    "private key file (PEM); default: key.pem beside the certificate, "
+	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent" },
 	{ "tls-priorities", 0, T_STR, OFF(tls_priorities), 0, 0,
 	    DEFAULT_PRIORITIES, "GnuTLS priority string" },
 	{ "security-headers", 0, T_BOOL, OFF(security_headers), 0, 0, "on",
@@ -389,29 +389,35 @@ parse_args(struct config *cfg, int argc, char **argv, bool files_only,
 	return 0;
 }
 
-/* The default key is key.pem; deployments that mount private.key instead
- * work unchanged. */
+/* Without --key, the key is key.pem beside the certificate, or
+ * private.key there when key.pem is absent (later compose files mount it
+ * under that name). */
 static int
 resolve_key(struct config *cfg, char *err, size_t errlen)
 {
+	static const char *names[] = { "key.pem", CONFIG_FALLBACK_KEY };
 	const char *slash;
-	char *alt;
-	size_t dirlen;
+	size_t dirlen, i;
+	char *path;
 
-	if (cfg->key_set || access(cfg->key, F_OK) == 0)
+	if (cfg->key_set)
 		return 0;
-	slash = strrchr(cfg->key, '/');
-	dirlen = slash ? (size_t)(slash - cfg->key + 1) : 0;
-	if ((alt = malloc(dirlen + sizeof(CONFIG_FALLBACK_KEY))) == NULL)
-		return errf(err, errlen, "out of memory");
-	memcpy(alt, cfg->key, dirlen);
-	memcpy(alt + dirlen, CONFIG_FALLBACK_KEY, sizeof(CONFIG_FALLBACK_KEY));
-	if (access(alt, F_OK) == 0) {
-		free(cfg->key);
-		cfg->key = alt;
-	} else
-		free(alt);
-	return 0;
+	slash = strrchr(cfg->cert, '/');
+	dirlen = slash ? (size_t)(slash - cfg->cert + 1) : 0;
+	for (i = 0; i < 2; i++) {
+		if ((path = malloc(dirlen + strlen(names[i]) + 1)) == NULL)
+			return errf(err, errlen, "out of memory");
+		memcpy(path, cfg->cert, dirlen);
+		strcpy(path + dirlen, names[i]);
+		if (i == 0 || access(path, F_OK) == 0) {
+			free(cfg->key);
+			cfg->key = path;
+			if (access(path, F_OK) == 0)
+				return 0;
+		} else
+			free(path);
+	}
+	return 0;	/* key.pem: tls_load() names it if it is missing */
 }
 
 static int

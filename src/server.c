@@ -429,6 +429,17 @@ copy_response_headers(struct request *r, struct MHD_Response *resp)
 	}
 }
 
+/* Reader of responses that have no body (libmicrohttpd never calls it). */
+static ssize_t
+no_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_OF_STREAM;
+}
+
 static enum MHD_Result
 respond_upstream(struct request *r)
 {
@@ -439,9 +450,19 @@ respond_upstream(struct request *r)
 
 	r->state = REQ_RESPONDING;
 	r->log_status = (unsigned)status;
-	if (status == 204 || status == 304 || (status >= 100 && status < 200)) {
+	if (status == 204 || (status >= 100 && status < 200)) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
+	} else if (status == 304) {
+		/* No body.  A Content-Length, if any, must be the backend's
+		 * (RFC 9110 8.6), never libmicrohttpd's "0"; without one,
+		 * strict HTTP/1.0 mode keeps it from announcing chunked. */
+		resp = MHD_create_response_from_callback(r->resp_length >= 0 ?
+		    (uint64_t)r->resp_length : MHD_SIZE_UNKNOWN, 1024,
+		    no_body, NULL, NULL);
+		if (resp != NULL && r->resp_length < 0)
+			MHD_set_response_options(resp,
+			    MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
 	} else {
 		size = r->resp_length >= 0 ? (uint64_t)r->resp_length :
 		    MHD_SIZE_UNKNOWN;

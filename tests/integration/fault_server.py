@@ -126,7 +126,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_PUT = do_POST = do_HEAD = do_DELETE = do_GET
+    do_PUT = do_POST = do_HEAD = do_DELETE = do_OPTIONS = do_GET
 
 
 def main():

@@ -33,7 +33,10 @@ integration_tests = \
 	tests/integration/hangup_waiting.sh \
 	tests/integration/backend_timeout.sh \
 	tests/integration/expect_continue.sh \
-	tests/integration/upstream_reuse.sh
+	tests/integration/upstream_reuse.sh \
+	tests/integration/tls_files.sh \
+	tests/integration/methods.sh \
+	tests/integration/response_headers.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \

@@ -120,7 +120,7 @@ Test(config, file_errors_name_file_and_line, .init = clean_env)
 	unlink(path);
 }
 
-Test(config, key_falls_back_to_private_key, .init = clean_env)
+Test(config, key_beside_certificate_with_private_key_fallback, .init = clean_env)
 {
 	struct config c;
 	char err[512], dir[] = "/tmp/sp-keys-XXXXXX", cert[128], key[128],
@@ -132,14 +132,29 @@ Test(config, key_falls_back_to_private_key, .init = clean_env)
 	snprintf(cert, sizeof(cert), "%s/cert.crt", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	snprintf(priv, sizeof(priv), "%s/private.key", dir);
+	/* Neither file: key.pem, so that the error names the usual file. */
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_str_eq(c.key, key);
+	config_free(&c);
+	/* Only private.key: that one. */
 	f = fopen(priv, "w");
 	fclose(f);
-	/* The fallback applies to the default key path only. */
-	setenv("STORAGE_PROXY_KEY", key, 1);
 	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
-	cr_assert_str_eq(c.key, key, "an explicit key is kept as given");
+	cr_assert_str_eq(c.key, priv);
+	config_free(&c);
+	/* Both: key.pem wins. */
+	f = fopen(key, "w");
+	fclose(f);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_str_eq(c.key, key);
+	config_free(&c);
+	/* An explicit key is kept as given, even if absent. */
+	setenv("STORAGE_PROXY_KEY", "/nonexistent/k.pem", 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_str_eq(c.key, "/nonexistent/k.pem");
 	config_free(&c);
 	unsetenv("STORAGE_PROXY_KEY");
 	unlink(priv);
+	unlink(key);
 	rmdir(dir);
 }
