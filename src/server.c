@@ -361,7 +361,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		 * round trips than at every chunk), and never before a whole
 		 * chunk fits: a chunk refused is copied and held by libcurl. */
 		if (r->down_paused && ring_space(&r->down) >= r->down.cap / 2 &&
-		    ring_space(&r->down) >= UPSTREAM_CHUNK) {
+		    ring_space(&r->down) >= r->chunk) {
 			r->down_paused = false;
 			wake = true;
 		}

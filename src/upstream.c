@@ -20,16 +20,11 @@
 #include "log.h"
 #include "upstream.h"
 
-/* Backend receive buffer per transfer, in bytes (UPSTREAM_CHUNK): the
- * write callback never gets more per call.  libcurl hands a whole recv() to
- * the write callback, and what does not fit when we pause is copied into
- * its pause buffer, re-copied at every resume (quadratic) and fails the
- * transfer past 64 MiB.  So one recv() is one chunk, and the transfer is
- * paused whenever less than a chunk is free: nothing is ever held. */
-#define CHUNK		UPSTREAM_CHUNK
-#define RECV_BUFFER	CHUNK
-/* First size of a download buffer; it grows only for fast clients. */
-#define DOWN_START	CHUNK
+/* libcurl hands a whole recv() (up to the chunk) to the write callback in
+ * pieces of at most 16 KiB; what does not fit when we pause is copied into
+ * its pause buffer and handed over again at resume, and fails the transfer
+ * past 64 MiB.  A paused transfer is therefore resumed only when a whole
+ * chunk fits, so the held part is delivered at once, never re-copied. */
 
 static const struct config *cfg;
 static CURLM		*multi;
@@ -42,6 +37,8 @@ static int		 wake_fd = -1;	/* eventfd: commands are queued */
 static atomic_bool	 wake_pending;	/* wake_fd written, not yet read */
 static uint64_t		 timer_at;	/* [C] ns of libcurl's timeout, 0: none */
 static uint64_t		 cb_bytes;	/* [C] bytes through callbacks */
+static unsigned		 nactive;	/* [C] requests on the active list */
+static bool		 in_unpause;	/* [C] inside curl_easy_pause() */
 #define TAG_SOCKET	(1ULL << 56)
 #define TAG_WAKE	(2ULL << 56)
 #define TAG_HUP		(3ULL << 56)
@@ -287,7 +284,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
-	if (r->down.cap == 0 && ring_grow(&r->down, DOWN_START) == -1) {
+	if (r->down.cap == 0 && ring_grow(&r->down, r->chunk) == -1) {
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
@@ -300,15 +297,16 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	ring_write(&r->down, buf, len);
 	r->recv_bytes += len;
 	cb_bytes += len;
-	/* Pause now rather than refuse the next chunk: a refused chunk is
-	 * copied and held by libcurl, a chunk more per slow client. */
-	if (ring_space(&r->down) < CHUNK) {
+	/* Pause before the next recv() rather than refuse it: what is refused
+	 * is copied and held by libcurl, a chunk more per slow client.
+	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.) */
+	if (ring_space(&r->down) < r->chunk) {
 		r->down_paused = true;
 		r->down_grow = true;
 		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (mask != 0)
+	if (mask != 0 && !in_unpause)
 		curl_easy_pause(r->easy, mask);
 	request_wake(r, WAKE(WAIT_DATA));
 	return len;
@@ -414,7 +412,11 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)RECV_BUFFER);
+	pthread_mutex_lock(&r->lock);
+	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
+	    UPSTREAM_CHUNK_SMALL;
+	pthread_mutex_unlock(&r->lock);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->chunk);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)cfg->connect_timeout_ms);
 	/* A transfer that moves no byte for stall-timeout fails (paused ones
@@ -461,6 +463,7 @@ static void
 list_add(struct request *r)
 {
 	request_ref(r);
+	nactive++;
 	r->listed = true;
 	r->prev = NULL;
 	r->next = active;
@@ -480,6 +483,7 @@ list_remove(struct request *r)
 		r->next->prev = r->prev;
 	r->next = r->prev = NULL;
 	r->listed = false;
+	nactive--;
 	request_unref(r);
 }
 
@@ -497,7 +501,18 @@ unpause(struct request *r)
 		mask |= CURLPAUSE_SEND;
 	pthread_mutex_unlock(&r->lock);
 	/* May call on_write / on_read inline: never under the lock. */
+	in_unpause = true;
 	curl_easy_pause(r->easy, mask);
+	in_unpause = false;
+	/* on_write may have filled the buffer meanwhile. */
+	pthread_mutex_lock(&r->lock);
+	if (r->down_paused && !(mask & CURLPAUSE_RECV))
+		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
+	else
+		mask = -1;
+	pthread_mutex_unlock(&r->lock);
+	if (mask != -1 && r->easy != NULL)
+		curl_easy_pause(r->easy, mask);
 }
 
 /* Has libcurl received the whole response body?  Curl thread. */
