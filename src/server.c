@@ -82,6 +82,11 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 		len = 0;
 	r->state = REQ_RESPONDING;
 	r->log_status = s3err_status(err);
+	if (!r->head) {
+		pthread_mutex_lock(&r->lock);
+		r->bytes_out = (uint64_t)len;	/* sent with the reply */
+		pthread_mutex_unlock(&r->lock);
+	}
 	resp = MHD_create_response_from_buffer((size_t)len, body,
 	    MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
@@ -247,11 +252,11 @@ on_first(struct request *r, const char *method, const char *version)
 	client_info(r);
 	snprintf(r->version, sizeof(r->version), "%s", version);
 	snprintf(r->method, sizeof(r->method), "%s", method);
+	r->head = strcmp(method, "HEAD") == 0;
 	if (strlen(method) >= sizeof(r->method) || !method_allowed(method))
 		return respond_error(r, S3ERR_METHOD, NULL);
 	if (target_validate(r->target) == -1)
 		return respond_error(r, S3ERR_INVALID_URI, NULL);
-	r->head = strcmp(method, "HEAD") == 0;
 	cl = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
 	    "Content-Length");
 	te = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
@@ -583,7 +588,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct request *r = *con_cls;
 	uint64_t now, bytes;
 	double up_s = -1;
-	char when[64];
+	char when[64], upstream[48];
 
 	(void)cls;
 	(void)con;
@@ -605,10 +610,15 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		upstream_post(r, CMD_CANCEL);
 	now = request_now();
 	format_time(when, sizeof(when));
-	log_access("%s - - [%s] \"%s %.2048s %s\" %u %llu %.3f upstream=%ld "
-	    "%.3f%s%s%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
+	/* Backend status and time to its headers, "-" when there were none. */
+	if (r->t_headers != 0)
+		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
+	else
+		snprintf(upstream, sizeof(upstream), "- -");
+	log_access("%s - - [%s] \"%s %.2048s %s\" %u %llu %.3f upstream=%s"
+	    "%s%s%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
 	    r->target, r->version, r->log_status, (unsigned long long)bytes,
-	    (double)(now - r->t_start) / 1e9, r->status, up_s,
+	    (double)(now - r->t_start) / 1e9, upstream,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " aborted", r->upstream_error ? " upstream-error=\"" : "",
 	    r->upstream_error ? r->upstream_error : "",
