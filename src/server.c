@@ -588,7 +588,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct request *r = *con_cls;
 	uint64_t now, bytes;
 	double up_s = -1;
-	char when[64], upstream[48];
+	char when[64], upstream[48], target[2048];
 
 	(void)cls;
 	(void)con;
@@ -615,9 +615,10 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
 	else
 		snprintf(upstream, sizeof(upstream), "- -");
-	log_access("%s - - [%s] \"%s %.2048s %s\" %u %llu %.3f upstream=%s"
+	target_redact(r->target, target, sizeof(target));
+	log_access("%s - - [%s] \"%s %s %s\" %u %llu %.3f upstream=%s"
 	    "%s%s%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
-	    r->target, r->version, r->log_status, (unsigned long long)bytes,
+	    target, r->version, r->log_status, (unsigned long long)bytes,
 	    (double)(now - r->t_start) / 1e9, upstream,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " aborted", r->upstream_error ? " upstream-error=\"" : "",

@@ -2,6 +2,7 @@
  * target: validation of request-targets and upstream URL construction.
  */
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,4 +58,54 @@ target_upstream_url(const char *base, const char *target)
 	memcpy(url, base, blen);
 	memcpy(url + blen, target, tlen + 1);
 	return url;
+}
+
+static bool
+secret_param(const char *name, size_t len)
+{
+	static const char *secret[] = { "X-Amz-Signature",
+	    "X-Amz-Security-Token", "Signature" };
+	size_t i;
+
+	for (i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (strlen(secret[i]) == len &&
+		    strncasecmp(name, secret[i], len) == 0)
+			return true;
+	return false;
+}
+
+void
+target_redact(const char *t, char *out, size_t cap)
+{
+	static const char mask[] = "REDACTED";
+	const char *q = strchr(t, '?'), *p;
+	size_t o = 0;
+
+	if (cap == 0)
+		return;
+	/* The path as it is. */
+	for (p = t; *p != '\0' && (q == NULL || p <= q) && o + 1 < cap; p++)
+		out[o++] = *p;
+	while (q != NULL && *p != '\0' && o + 1 < cap) {
+		const char *eq, *end = strchr(p, '&');
+		size_t namelen;
+
+		if (end == NULL)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		namelen = eq != NULL ? (size_t)(eq - p) : (size_t)(end - p);
+		if (eq != NULL && secret_param(p, namelen)) {
+			/* name= then the mask */
+			for (; p <= eq && o + 1 < cap; p++)
+				out[o++] = *p;
+			for (size_t i = 0; mask[i] != '\0' && o + 1 < cap; i++)
+				out[o++] = mask[i];
+			p = end;
+		} else
+			for (; p < end && o + 1 < cap; p++)
+				out[o++] = *p;
+		if (*p == '&' && o + 1 < cap)
+			out[o++] = *p++;
+	}
+	out[o] = '\0';
 }

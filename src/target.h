@@ -26,4 +26,10 @@ int	target_validate_base(const char *base);
  * the caller owns it.  NULL if memory is short. */
 char	*target_upstream_url(const char *base, const char *target);
 
+/* Copies t into out (cap bytes, NUL-terminated, cut to fit) for the access
+ * log, with the values of query parameters that grant access replaced by
+ * "REDACTED": X-Amz-Signature, X-Amz-Security-Token, Signature (SigV2).
+ * A presigned URL in a log would otherwise be usable by its readers. */
+void	target_redact(const char *t, char *out, size_t cap);
+
 #endif

@@ -58,3 +58,31 @@ Test(target, upstream_url_joins_without_touching_target)
 	cr_assert_str_eq(u, "http://minio:9000/");
 	free(u);
 }
+
+Test(target, redaction_hides_signatures_only)
+{
+	char out[256];
+
+	target_redact("/b/k?response-content-type=x&X-Amz-Algorithm=AWS4"
+	    "&X-Amz-Signature=abcdef&X-Amz-Security-Token=tok&x=1", out,
+	    sizeof(out));
+	cr_assert_str_eq(out, "/b/k?response-content-type=x&X-Amz-Algorithm=AWS4"
+	    "&X-Amz-Signature=REDACTED&X-Amz-Security-Token=REDACTED&x=1");
+	target_redact("/b/k?AWSAccessKeyId=A&Signature=s%3D&Expires=1", out,
+	    sizeof(out));
+	cr_assert_str_eq(out, "/b/k?AWSAccessKeyId=A&Signature=REDACTED&Expires=1");
+	target_redact("/b/x-amz-signature=1?uploads", out, sizeof(out));
+	cr_assert_str_eq(out, "/b/x-amz-signature=1?uploads", "path untouched");
+	target_redact("/b/k?x-amz-signature", out, sizeof(out));
+	cr_assert_str_eq(out, "/b/k?x-amz-signature", "no value, nothing to hide");
+}
+
+Test(target, redaction_cuts_to_fit)
+{
+	char out[12];
+
+	target_redact("/b/k?X-Amz-Signature=abcdef", out, sizeof(out));
+	cr_assert_str_eq(out, "/b/k?X-Amz-");
+	target_redact("/bucket/long-key", out, 1);
+	cr_assert_str_eq(out, "");
+}
