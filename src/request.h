@@ -68,6 +68,7 @@ struct request {
 
 	struct MHD_Connection	*con;			/* [I] */
 	int			 client_fd;		/* [I] */
+	uint64_t		 conn_id;		/* [I] client connection */
 	char			 client_addr[INET6_ADDRSTRLEN]; /* [I] */
 	char			*target;		/* [I] raw, owned */
 	char			 method[16];		/* [I] */

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,37 @@
 
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
+static atomic_uint_fast64_t	 next_conn_id = 1;
+
+/* Per client connection (libmicrohttpd's socket context); touched only
+ * by the worker thread that runs the connection. */
+struct conn {
+	uint64_t	 id;
+	int		 fd;
+	bool		 watched;	/* in the curl thread's hang-up set */
+};
+
+static void
+on_connection(void *cls, struct MHD_Connection *con, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct conn *c = *ctx;
+
+	(void)cls;
+	(void)con;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((c = calloc(1, sizeof(*c))) != NULL)
+			c->id = atomic_fetch_add(&next_conn_id, 1);
+		*ctx = c;
+		return;
+	}
+	/* Called before libmicrohttpd closes the socket: unwatch now, or a
+	 * new connection could get the number while still registered. */
+	if (c != NULL && c->watched)
+		upstream_unwatch(c->fd);
+	free(c);
+	*ctx = NULL;
+}
 
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
@@ -226,6 +258,19 @@ client_info(struct request *r)
 		snprintf(r->client_addr, sizeof(r->client_addr), "-");
 	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CONNECTION_FD);
 	r->client_fd = ci != NULL ? ci->connect_fd : -1;
+	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context != NULL) {
+		struct conn *c = ci->socket_context;
+
+		r->conn_id = c->id;
+		/* Watched once per connection, not per request: keep-alive
+		 * requests cost no epoll_ctl(). */
+		if (!c->watched && r->client_fd >= 0) {
+			upstream_watch(r->client_fd, c->id);
+			c->fd = r->client_fd;
+			c->watched = true;
+		}
+	}
 }
 
 static bool
@@ -274,7 +319,6 @@ on_first(struct request *r, const char *method, const char *version)
 	    r->target)) == NULL)
 		return respond_error(r, S3ERR_INTERNAL, NULL);
 	r->state = REQ_FORWARDING;
-	upstream_watch(r);
 	upstream_post(r, CMD_START);
 	return MHD_YES;
 }
@@ -595,9 +639,6 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
-	/* Before libmicrohttpd closes the socket, or a new connection could
-	 * get the number while still registered. */
-	upstream_unwatch(r);
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;
@@ -691,6 +732,8 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_uri, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)on_completed, NULL };
+	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+	    (intptr_t)on_connection, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,

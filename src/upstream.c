@@ -174,25 +174,22 @@ upstream_post(struct request *r, unsigned cmds)
 }
 
 void
-upstream_watch(struct request *r)
+upstream_watch(int fd, uint64_t conn_id)
 {
 	struct epoll_event ev;
 
-	if (r->client_fd < 0)
-		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLRDHUP | EPOLLET;
-	ev.data.u64 = TAG_HUP | r->id;
-	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, r->client_fd, &ev) == -1)
-		log_warn("request %llu: cannot watch client socket: %s",
-		    (unsigned long long)r->id, strerror(errno));
+	ev.data.u64 = TAG_HUP | conn_id;
+	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1)
+		log_warn("cannot watch client socket %d: %s", fd,
+		    strerror(errno));
 }
 
 void
-upstream_unwatch(struct request *r)
+upstream_unwatch(int fd)
 {
-	if (r->client_fd >= 0)
-		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, r->client_fd, NULL);
+	(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* --- libcurl callbacks (curl thread) ------------------------------------ */
@@ -573,33 +570,26 @@ run_commands(void)
 	}
 }
 
-static struct request *
-find(uint64_t id)
+/* A client hung up.  Its requests that wait on us (at most one is in
+ * progress per connection) end their transfer and resume, so that
+ * libmicrohttpd closes the connection. */
+static void
+hangup(uint64_t conn_id)
 {
 	struct request *r;
 
-	for (r = active; r != NULL; r = r->next)
-		if (r->id == id)
-			return r;
-	return NULL;
-}
+	for (r = active; r != NULL; r = r->next) {
+		bool waiting;
 
-/* A client hung up.  If its connection waits on us, end the transfer and
- * resume the connection so that libmicrohttpd closes it. */
-static void
-hangup(uint64_t id)
-{
-	struct request *r = find(id);
-	bool waiting;
-
-	if (r == NULL)
-		return;
-	pthread_mutex_lock(&r->lock);
-	r->hup = true;
-	waiting = r->wait != WAIT_NONE;
-	pthread_mutex_unlock(&r->lock);
-	if (waiting)
-		finish(r, CURLE_ABORTED_BY_CALLBACK);
+		if (r->conn_id != conn_id)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		r->hup = true;
+		waiting = r->wait != WAIT_NONE;
+		pthread_mutex_unlock(&r->lock);
+		if (waiting)
+			finish(r, CURLE_ABORTED_BY_CALLBACK);
+	}
 }
 
 /* A backend socket is ready.  Read it again while it delivers (up to

@@ -31,11 +31,13 @@ int	upstream_start(void);
 /* Any thread: queue commands (CMD_*) for r and wake the curl thread.
  * Repeated commands for a request coalesce; the queue holds a reference. */
 void	upstream_post(struct request *r, unsigned cmds);
-/* Worker thread: report when r's client hangs up while r waits on the
- * backend (edge-triggered EPOLLRDHUP on the client socket).  unwatch must
- * be called before libmicrohttpd closes the socket (notify_completed). */
-void	upstream_watch(struct request *r);
-void	upstream_unwatch(struct request *r);
+/* Worker thread: watch a client socket for hang-up (edge-triggered
+ * EPOLLRDHUP) for the whole life of its connection, tagged with conn_id;
+ * requests carry the same id.  A hang-up ends whichever request of that
+ * connection waits on the backend.  Unwatch before libmicrohttpd closes
+ * the socket (the connection's CLOSED notification). */
+void	upstream_watch(int fd, uint64_t conn_id);
+void	upstream_unwatch(int fd);
 /* Shutdown, main thread: fail every transfer and every later one, and wake
  * every suspended connection so that it can end. */
 void	upstream_abort_all(void);

@@ -12,6 +12,7 @@ usage: fault_server.py [--port N] [--mode MODE] [--size N] [--delay S]
            body length and sha256, chunked trailers), so a test can see
            exactly what the proxy sent upstream; with --delay it waits
            S seconds before reading the body (a slow backend)
+A request whose path contains "/stall" stalls in any mode.
 With --port 0 (the default) it prints the port it listens on, on stdout.
 """
 import argparse
@@ -65,6 +66,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         mode, size = self.server.mode, self.server.size
+        if "/stall" in self.path:  # any mode: this request stalls
+            mode = "stall"
         time.sleep(self.server.delay)
         body_info = self._drain()
         if mode == "silent":
