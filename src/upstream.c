@@ -5,8 +5,6 @@
  */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +14,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "headers.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -353,11 +350,17 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 
 	(void)dltotal;
 	(void)ultotal;
+	if (moved != r->progress_bytes) {
+		r->progress_bytes = moved;
+		r->t_progress = now;
+		return 0;
+	}
+	/* No progress: the lock only here, not on every call of a transfer
+	 * that is moving. */
 	pthread_mutex_lock(&r->lock);
 	paused = r->down_paused || r->up_paused;
 	pthread_mutex_unlock(&r->lock);
-	if (moved != r->progress_bytes || paused) {
-		r->progress_bytes = moved;
+	if (paused) {
 		r->t_progress = now;
 		return 0;
 	}
