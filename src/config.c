@@ -26,12 +26,16 @@ struct opt {
 	uint64_t	 min, max;	/* bounds for numbers */
 	const char	*def;		/* default, parsed like any other value */
 	const char	*help;
+	bool		 live;		/* SIGHUP applies it without restart */
+	const char	*legacy_env;	/* also read from this variable (the
+					 * deployment's name), below ours */
 };
 
 #define OFF(f)	offsetof(struct config, f)
 #define KiB	1024ULL
 #define MiB	(1024ULL * 1024)
 #define DAY_MS	(24ULL * 3600 * 1000)
+#define RATE_MAX (1ULL << 50)	/* 1 PiB/s: no overflow in the limiter */
 
 /* Modern TLS only: 1.2 and 1.3, AEAD ciphers, forward-secret key exchange. */
 #define DEFAULT_PRIORITIES \
@@ -41,49 +45,74 @@ struct opt {
 
 static const struct opt opts[] = {
 	{ "port", 'p', T_UINT, OFF(port), 1, 65535, "9000",
-	    "TCP port to listen on" },
+	    "TCP port to listen on", false, NULL },
 	{ "bind", 'b', T_STR, OFF(bind), 0, 0, "0.0.0.0",
-	    "address to listen on (IPv4 or IPv6, numeric)" },
+	    "address to listen on (IPv4 or IPv6, numeric)", false, NULL },
 	{ "tls", 0, T_BOOL, OFF(tls), 0, 0, "on",
-	    "serve HTTPS (off: plain HTTP behind another TLS terminator)" },
+	    "serve HTTPS (off: plain HTTP behind another TLS terminator)", false, NULL },
 	{ "cert", 0, T_STR, OFF(cert), 0, 0, CONFIG_DEFAULT_CERT,
-	    "certificate file (PEM, chain allowed)" },
+	    "certificate file (PEM, chain allowed)", false, NULL },
 	{ "key", 0, T_STR, OFF(key), 0, 0, CONFIG_DEFAULT_KEY,
 	    "private key file (PEM); default: key.pem beside the certificate, "
-	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent" },
+	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent", false, NULL },
 	{ "tls-priorities", 0, T_STR, OFF(tls_priorities), 0, 0,
-	    DEFAULT_PRIORITIES, "GnuTLS priority string" },
+	    DEFAULT_PRIORITIES, "GnuTLS priority string", false, NULL },
 	{ "security-headers", 0, T_BOOL, OFF(security_headers), 0, 0, "on",
 	    "add Strict-Transport-Security, X-Frame-Options and "
-	    "X-Content-Type-Options to HTTPS responses" },
+	    "X-Content-Type-Options to HTTPS responses", false, NULL },
 	{ "upstream", 'u', T_STR, OFF(upstream), 0, 0, "http://minio:9000",
-	    "S3 backend base URL (http:// or https://)" },
+	    "S3 backend base URL (http:// or https://)", false, NULL },
 	{ "upstream-ca", 0, T_STR, OFF(upstream_ca), 0, 0, "",
 	    "CA for an https backend: a file path or inline PEM "
-	    "(default: the system's)" },
+	    "(default: the system's)", false, NULL },
 	{ "upstream-verify", 0, T_BOOL, OFF(upstream_verify), 0, 0, "on",
-	    "verify the https backend's certificate and name" },
+	    "verify the https backend's certificate and name", false, NULL },
 	{ "host", 0, T_STR, OFF(host), 0, 0, "",
-	    "Host sent upstream (default: the client's, verbatim)" },
+	    "Host sent upstream (default: the client's, verbatim)", false, NULL },
 	{ "buffer-max", 0, T_SIZE, OFF(buffer_max), 64 * KiB, 1024 * MiB, "4m",
 	    "largest buffer per request and direction; it grows only for "
-	    "clients that drain it" },
+	    "clients that drain it", false, NULL },
 	{ "header-max", 0, T_SIZE, OFF(header_max), 8 * KiB, 1024 * KiB, "64k",
-	    "largest request header section (larger gets 431)" },
+	    "largest request header section (larger gets 431)", false, NULL },
 	{ "connect-timeout", 0, T_DURATION, OFF(connect_timeout_ms), 1,
-	    DAY_MS, "10s", "time to connect to the backend" },
+	    DAY_MS, "10s", "time to connect to the backend", false, NULL },
 	{ "stall-timeout", 0, T_DURATION, OFF(stall_timeout_ms), 1000, DAY_MS,
-	    "60s", "a backend transfer with no progress for this long fails" },
+	    "60s", "a backend transfer with no progress for this long fails", false, NULL },
 	{ "client-timeout", 0, T_DURATION, OFF(client_timeout_ms), 1000,
-	    DAY_MS, "60s", "an idle client connection is closed after this" },
+	    DAY_MS, "60s", "an idle client connection is closed after this", false, NULL },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_ms), 0,
-	    DAY_MS, "30s", "on SIGTERM, time left to transfers in flight" },
+	    DAY_MS, "30s", "on SIGTERM, time left to transfers in flight", false, NULL },
 	{ "max-clients", 0, T_UINT, OFF(max_clients), 0, 1000000, "0",
-	    "concurrent client connections (0: as many as open files allow)" },
+	    "concurrent client connections (0: as many as open files allow)", false, NULL },
 	{ "threads", 0, T_UINT, OFF(threads), 0, 256, "0",
-	    "HTTP worker threads (0: one per CPU)" },
+	    "HTTP worker threads (0: one per CPU)", false, NULL },
 	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",
-	    "one line per request on stdout" },
+	    "one line per request on stdout", false, NULL },
+	{ "download-speed", 0, T_SIZE, OFF(download_speed), 0, RATE_MAX, "0",
+	    "rate of each GET in bytes per second (512k, 1m; k = 1024), like "
+	    "nginx's limit_rate; 0: unlimited", true, "DOWNLOAD_SPEED" },
+	{ "max-connections", 0, T_UINT, OFF(max_connections), 0, 1000000, "0",
+	    "concurrent GETs per client address; one more gets 503 SlowDown; "
+	    "0: unlimited", true, "MAX_CONNECTIONS" },
+	{ "download-burst", 0, T_SIZE, OFF(download_burst), 0, RATE_MAX, "0",
+	    "bytes of each GET sent at full speed before download-speed "
+	    "applies, like nginx's limit_rate_after", true, NULL },
+	{ "bucket-depth", 0, T_SIZE, OFF(bucket_depth), 0, RATE_MAX, "0",
+	    "token bucket depth in bytes: what a transfer that paused may send "
+	    "at once (0: 100 ms of the rate, at least 16k)", true, NULL },
+	{ "client-speed", 0, T_SIZE, OFF(client_speed), 0, RATE_MAX, "0",
+	    "rate shared fairly by all GETs of one client address; "
+	    "0: unlimited", true, NULL },
+	{ "global-speed", 0, T_SIZE, OFF(global_speed), 0, RATE_MAX, "0",
+	    "rate shared fairly by all GETs; 0: unlimited", true, NULL },
+	{ "upload-speed", 0, T_SIZE, OFF(upload_speed), 0, RATE_MAX, "0",
+	    "rate of each PUT or POST body; 0: unlimited", true, NULL },
+	{ "max-token-wait", 0, T_DURATION, OFF(max_token_wait_ms), 0, DAY_MS,
+	    "30s", "no transfer waits longer than this for tokens; limits may "
+	    "be exceeded to keep it (0: no bound)", true, NULL },
+	{ "trusted-proxies", 0, T_STR, OFF(trusted_proxies), 0, 0, "",
+	    "addresses or networks (10.0.0.0/8, ::1) whose X-Forwarded-For "
+	    "names the client for per-client limits", true, NULL },
 };
 #define NOPTS	(sizeof(opts) / sizeof(opts[0]))
 
@@ -274,6 +303,12 @@ parse_env(struct config *cfg, char *err, size_t errlen)
 	size_t i;
 
 	for (i = 0; i < NOPTS; i++) {
+		/* The deployment's names; empty means unset, as there. */
+		if (opts[i].legacy_env != NULL &&
+		    (v = getenv(opts[i].legacy_env)) != NULL && v[0] != '\0' &&
+		    set_opt(cfg, &opts[i], v, opts[i].legacy_env, err,
+		    errlen) == -1)
+			return -1;
 		env_name(&opts[i], name, sizeof(name));
 		if ((v = getenv(name)) == NULL)
 			continue;
@@ -306,8 +341,10 @@ usage(FILE *out)
 			fprintf(out, "  -%c, --%s\n", o->shortopt, o->name);
 		else
 			fprintf(out, "      --%s\n", o->name);
-		fprintf(out, "        %s\n        default: %s; environment: %s\n",
-		    o->help, o->def[0] ? o->def : "(none)", env);
+		fprintf(out, "        %s\n        default: %s; environment: %s%s%s"
+		    "%s\n", o->help, o->def[0] ? o->def : "(none)", env,
+		    o->legacy_env ? " or " : "", o->legacy_env ? o->legacy_env :
+		    "", o->live ? "; reloaded on SIGHUP" : "");
 	}
 	fprintf(out, "\nPrecedence: command line, then environment, then the "
 	    "config file, then the defaults.\n");
@@ -423,6 +460,8 @@ resolve_key(struct config *cfg, char *err, size_t errlen)
 static int
 check(struct config *cfg, char *err, size_t errlen)
 {
+	char msg[512];
+
 	if (target_validate_base(cfg->upstream) == -1)
 		return errf(err, errlen, "upstream: '%s' is not an http:// or "
 		    "https:// URL without query", cfg->upstream);
@@ -431,7 +470,59 @@ check(struct config *cfg, char *err, size_t errlen)
 		    cfg->host);
 	if (cfg->tls && resolve_key(cfg, err, errlen) == -1)
 		return -1;
+	if (cfg->bucket_depth > 0 && cfg->bucket_depth < 4096)
+		return errf(err, errlen, "bucket-depth: %llu bytes is less than "
+		    "one chunk (4096 bytes); use 0 for automatic",
+		    (unsigned long long)cfg->bucket_depth);
+	if (clientaddr_parse_trust(cfg->trusted_proxies, &cfg->trust, msg,
+	    sizeof(msg)) == -1)
+		return errf(err, errlen, "trusted-proxies: %s", msg);
 	return 0;
+}
+
+void
+config_limits(const struct config *cfg, struct lim_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->download_rate = cfg->download_speed;
+	l->download_burst = cfg->download_burst;
+	l->depth = cfg->bucket_depth;
+	l->client_rate = cfg->client_speed;
+	l->global_rate = cfg->global_speed;
+	l->upload_rate = cfg->upload_speed;
+	l->max_wait_ns = cfg->max_token_wait_ms * 1000000ULL;
+	l->max_conns = cfg->max_connections;
+}
+
+int
+config_restart_only(const struct config *a, const struct config *b)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < NOPTS; i++) {
+		const struct opt *o = &opts[i];
+		const char *fa = (const char *)a + o->off;
+		const char *fb = (const char *)b + o->off;
+		bool same;
+
+		if (o->live)
+			continue;
+		if (o->type == T_STR)
+			same = strcmp(*(char *const *)(const void *)fa,
+			    *(char *const *)(const void *)fb) == 0;
+		else if (o->type == T_BOOL)
+			same = *(const bool *)fa == *(const bool *)fb;
+		else
+			same = *(const uint64_t *)(const void *)fa ==
+			    *(const uint64_t *)(const void *)fb;
+		if (!same) {
+			log_warn("reload: %s changed; it takes effect only at "
+			    "restart", o->name);
+			n++;
+		}
+	}
+	return n;
 }
 
 int

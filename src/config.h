@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clientaddr.h"
+#include "limiter.h"
+
 #define CONFIG_DEFAULT_CERT	"/var/www/storage-proxy/cert/cert.crt"
 #define CONFIG_DEFAULT_KEY	"/var/www/storage-proxy/cert/key.pem"
 #define CONFIG_FALLBACK_KEY	"private.key"
@@ -38,6 +41,18 @@ struct config {
 	uint64_t	 max_clients;	/* connections; 0 = from open-file limit */
 	uint64_t	 threads;	/* HTTP worker threads; 0 = one per CPU */
 	bool		 access_log;
+	/* Limits (issue: traffic shaping); live: SIGHUP applies them to
+	 * transfers in flight.  Rates in bytes per second, 0: unlimited. */
+	uint64_t	 download_speed;	/* per GET (DOWNLOAD_SPEED) */
+	uint64_t	 download_burst;	/* bytes per GET before the rate */
+	uint64_t	 bucket_depth;		/* bytes; 0: automatic */
+	uint64_t	 client_speed;		/* all GETs of a client address */
+	uint64_t	 global_speed;		/* all GETs */
+	uint64_t	 upload_speed;		/* per PUT/POST body */
+	uint64_t	 max_connections;	/* GETs per address (MAX_CONNECTIONS) */
+	uint64_t	 max_token_wait_ms;	/* starvation bound; 0: none */
+	char		*trusted_proxies;	/* list as given */
+	struct clientaddr_trust trust;		/* parsed trusted_proxies */
 	char		*config_file;	/* "" = none */
 	bool		 check_only;	/* -t */
 };
@@ -54,6 +69,13 @@ enum config_action {
 int	config_load(struct config *cfg, int argc, char **argv,
 	    enum config_action *action, char *err, size_t errlen);
 void	config_free(struct config *cfg);
+/* The limiter's view of cfg's limits. */
+void	config_limits(const struct config *cfg, struct lim_limits *l);
+/* Reload: logs a warning for each option that differs between the running
+ * configuration and the new one but only takes effect at restart.
+ * Returns how many there were. */
+int	config_restart_only(const struct config *running,
+	    const struct config *next);
 /* Logs the settings in force, one line each (log_info). */
 void	config_log(const struct config *cfg);
 

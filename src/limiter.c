@@ -288,7 +288,9 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 			chunk = (size_t)cap;
 		refill(lv[i].b, lv[i].rate, lv[i].depth, now);
 	}
-	minchunk = chunk < LIMITER_CHUNK_MIN ? chunk : LIMITER_CHUNK_MIN;
+	/* A waiter sleeps until a whole chunk is earned: one wake-up per
+	 * chunk, never a trickle of tiny grants. */
+	minchunk = chunk;
 	starving = m->max_wait_ns > 0 && f->wait_since > 0 &&
 	    now - f->wait_since >= m->max_wait_ns;
 	if (f->ticket == 0)

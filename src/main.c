@@ -20,6 +20,7 @@
 #include "log.h"
 #include "request.h"
 #include "server.h"
+#include "shaper.h"
 #include "tls.h"
 #include "upstream.h"
 
@@ -65,6 +66,32 @@ wait_ms(unsigned ms)
 		;
 }
 
+/* SIGHUP: reads the configuration again (same command line and
+ * environment, the file anew) and applies the limits to every transfer in
+ * flight.  A configuration with an error is refused whole; the one in
+ * force stays. */
+static void
+reload(const struct config *running, int argc, char **argv)
+{
+	struct config next;
+	struct lim_limits l;
+	enum config_action action;
+	char err[1024];
+
+	log_info("SIGHUP: reloading the configuration");
+	if (config_load(&next, argc, argv, &action, err, sizeof(err)) == -1) {
+		log_error("reload refused: %s; the configuration in force "
+		    "stays", err);
+		config_free(&next);
+		return;
+	}
+	(void)config_restart_only(running, &next);
+	config_limits(&next, &l);
+	shaper_set(&l, &next.trust);
+	shaper_log(&l, next.trusted_proxies);
+	config_free(&next);
+}
+
 /* Stop accepting; give transfers in flight shutdown-timeout to end; then
  * fail the rest and wait until no connection is suspended, since
  * libmicrohttpd aborts the process if one is when the daemon stops. */
@@ -75,6 +102,7 @@ shutdown_gracefully(const struct config *cfg)
 	unsigned i;
 
 	server_quiesce();
+	shaper_stop();		/* transfers end at full speed */
 	deadline = request_now() + cfg->shutdown_timeout_ms * 1000000ULL;
 	log_info("shutting down: %u requests in flight", request_count());
 	while (request_count() > 0 && request_now() < deadline)
@@ -96,6 +124,7 @@ main(int argc, char **argv)
 	struct tls_pem pem = { NULL, NULL };
 	enum config_action action;
 	char err[1024];
+	struct lim_limits lim;
 	unsigned limit;
 	sigset_t set;
 	int sig;
@@ -132,6 +161,9 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("curl_global_init failed");
 	limit = connection_budget(&cfg);
+	config_limits(&cfg, &lim);
+	if (shaper_init(&lim, &cfg.trust, limit) == -1)
+		fatal("out of memory");
 	if (upstream_init(&cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (upstream_start() == -1)
@@ -140,6 +172,7 @@ main(int argc, char **argv)
 	    sizeof(err)) == -1)
 		fatal("%s", err);
 	config_log(&cfg);
+	shaper_log(&lim, cfg.trusted_proxies);
 	log_info("listening on %s port %llu (%s), backend %s, up to %u "
 	    "connections", cfg.bind, (unsigned long long)cfg.port,
 	    cfg.tls ? "https" : "http", cfg.upstream, limit);
@@ -148,7 +181,7 @@ main(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("SIGHUP: nothing to reload in this version");
+			reload(&cfg, argc, argv);
 			continue;
 		}
 		log_info("%s received", sig == SIGTERM ? "SIGTERM" : "SIGINT");

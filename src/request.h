@@ -11,7 +11,8 @@
  *
  * Locking: fields marked [L] are under `lock`; [C] belong to the curl
  * thread; [M] to the worker thread that runs the connection; [I] are set
- * before the request is handed to the curl thread and read-only after.
+ * before the request is handed to the curl thread and read-only after;
+ * [S] are under the shaper's lock (shaper.c).
  * The lock is a leaf: no libmicrohttpd or libcurl call is made while it is
  * held, except MHD_suspend_connection() (see server.c for why).
  */
@@ -27,6 +28,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
+#include "limiter.h"
 #include "ring.h"
 
 /* Largest header section accepted from the backend, in bytes. */
@@ -53,6 +55,7 @@ enum req_wait {
 	WAIT_HEADERS,		/* for the backend's status line and headers */
 	WAIT_DATA,		/* for body bytes from the backend */
 	WAIT_UPLOAD,		/* for room in the upload buffer */
+	WAIT_TOKENS,		/* for the limiter (timer in shaper.c) */
 };
 
 /* Commands to the curl thread (bit set, see upstream_post()). */
@@ -70,6 +73,8 @@ struct request {
 	int			 client_fd;		/* [I] */
 	uint64_t		 conn_id;		/* [I] client connection */
 	char			 client_addr[INET6_ADDRSTRLEN]; /* [I] */
+	char			 limit_addr[INET6_ADDRSTRLEN]; /* [I] client
+							 * address for limits */
 	char			*target;		/* [I] raw, owned */
 	char			 method[16];		/* [I] */
 	char			 version[16];		/* [I] */
@@ -81,6 +86,10 @@ struct request {
 	uint64_t		 t_start;		/* [I] ns, monotonic */
 
 	enum req_state		 state;			/* [M] */
+	bool			 shaped;		/* [M] in the shaper */
+	struct lim_flow		 flow;			/* [S] limiter state */
+	size_t			 heap_idx;		/* [S] timer slot, 0: none */
+	uint64_t		 tok_at;		/* [S] ns the timer fires */
 	unsigned		 log_status;		/* [M] status sent */
 	const char		*upstream_error;	/* [M] static text */
 	bool			 listed;		/* [C] on the active list */
@@ -138,7 +147,8 @@ void		 request_suspend(struct request *r, enum req_wait why);
  * resumed. */
 bool		 request_wake(struct request *r, unsigned mask);
 #define WAKE(w)	(1u << (w))
-#define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD))
+#define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD) | \
+	    WAKE(WAIT_TOKENS))
 /* Connections suspended now. */
 int		 request_suspended(void);
 /* Requests alive now (for graceful shutdown). */

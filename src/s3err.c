@@ -26,6 +26,9 @@ static const struct {
 	    "The proxy could not get a valid response from the storage backend." },
 	[S3ERR_UNAVAILABLE] = { 503, "ServiceUnavailable",
 	    "The proxy is temporarily unable to handle the request." },
+	[S3ERR_SLOW_DOWN] = { 503, "SlowDown",
+	    "Too many concurrent downloads from your address. Please retry "
+	    "when one has finished." },
 	[S3ERR_GATEWAY_TIMEOUT] = { 504, "GatewayTimeout",
 	    "The storage backend did not answer in time." },
 };

@@ -19,6 +19,7 @@ enum s3err {
 	S3ERR_INTERNAL,		/* 500 InternalError */
 	S3ERR_BAD_GATEWAY,	/* 502 BadGateway */
 	S3ERR_UNAVAILABLE,	/* 503 ServiceUnavailable */
+	S3ERR_SLOW_DOWN,	/* 503 SlowDown (max-connections) */
 	S3ERR_GATEWAY_TIMEOUT,	/* 504 GatewayTimeout */
 };
 

@@ -24,6 +24,7 @@
 #include "request.h"
 #include "s3err.h"
 #include "server.h"
+#include "shaper.h"
 #include "target.h"
 #include "upstream.h"
 
@@ -125,6 +126,8 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", "application/xml");
 	MHD_add_response_header(resp, "x-amz-request-id", rid);
+	if (err == S3ERR_SLOW_DOWN)
+		MHD_add_response_header(resp, "Retry-After", "1");
 	add_security_headers(resp);
 	ret = MHD_queue_response(r->con, s3err_status(err), resp);
 	MHD_destroy_response(resp);
@@ -291,7 +294,7 @@ method_allowed(const char *m)
 static enum MHD_Result
 on_first(struct request *r, const char *method, const char *version)
 {
-	const char *cl, *te;
+	const char *cl, *te, *xff;
 	int rc;
 
 	client_info(r);
@@ -318,17 +321,29 @@ on_first(struct request *r, const char *method, const char *version)
 	if (rc == -1 || (r->url = target_upstream_url(cfg->upstream,
 	    r->target)) == NULL)
 		return respond_error(r, S3ERR_INTERNAL, NULL);
+	/* Limits apply to GETs (rate, max-connections) and to PUT and POST
+	 * bodies (upload rate); HEAD and DELETE are neither limited nor
+	 * counted, as in the deployment. */
+	xff = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
+	    "X-Forwarded-For");
+	if (strcmp(method, "GET") == 0 && shaper_enter(r, false, xff) == -1)
+		return respond_error(r, S3ERR_SLOW_DOWN, NULL);
+	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&
+	    r->has_body)
+		(void)shaper_enter(r, true, xff);
 	r->state = REQ_FORWARDING;
 	upstream_post(r, CMD_START);
 	return MHD_YES;
 }
 
-/* Body call: move what fits into the upload buffer; suspend when full. */
+/* Body call: move what fits (and what the upload rate allows) into the
+ * upload buffer; suspend when full or out of tokens. */
 static enum MHD_Result
 on_body(struct request *r, const char *data, size_t *size)
 {
-	bool wake = false;
-	size_t n;
+	struct shaper_wake w = { .n = 0 };
+	bool wake = false, tokens = false;
+	size_t n, want;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->hup) {
@@ -346,16 +361,25 @@ on_body(struct request *r, const char *data, size_t *size)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_NO;
 	}
-	n = ring_write(&r->upload, data, *size);
-	*size -= n;
-	r->bytes_in += n;
-	if (n > 0 && r->up_paused) {
-		r->up_paused = false;
-		wake = true;
+	while ((want = *size < ring_space(&r->upload) ? *size :
+	    ring_space(&r->upload)) > 0) {
+		if ((want = shaper_take(r, want, &w)) == 0) {
+			tokens = true;
+			break;
+		}
+		n = ring_write(&r->upload, data, want);
+		data += n;
+		*size -= n;
+		r->bytes_in += n;
+		if (n > 0 && r->up_paused) {
+			r->up_paused = false;
+			wake = true;
+		}
 	}
 	if (*size > 0)
-		request_suspend(r, WAIT_UPLOAD);
+		request_suspend(r, tokens ? WAIT_TOKENS : WAIT_UPLOAD);
 	pthread_mutex_unlock(&r->lock);
+	shaper_wake(&w);
 	if (wake)
 		upstream_post(r, CMD_RESUME_SEND);
 	return MHD_YES;
@@ -396,12 +420,31 @@ static ssize_t
 reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct request *r = cls;
+	struct shaper_wake w = { .n = 0 };
 	bool wake = false;
 	size_t n;
 
 	(void)pos;
 	pthread_mutex_lock(&r->lock);
-	n = ring_read(&r->down, buf, max);
+	if (r->hup || r->gone) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if ((n = r->down.len < max ? r->down.len : max) > 0 &&
+	    (n = shaper_take(r, n, &w)) == 0) {
+		/* Out of tokens: sleep until the shaper's timer, or until the
+		 * request ahead in line has gone (shaper_wake). */
+		if (r->up == UP_FAILED) {
+			pthread_mutex_unlock(&r->lock);
+			shaper_wake(&w);
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		request_suspend(r, WAIT_TOKENS);
+		pthread_mutex_unlock(&r->lock);
+		shaper_wake(&w);
+		return 0;
+	}
+	n = ring_read(&r->down, buf, n);
 	if (n > 0) {
 		if (r->t_first_out == 0)
 			r->t_first_out = request_now();
@@ -415,6 +458,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 			wake = true;
 		}
 		pthread_mutex_unlock(&r->lock);
+		shaper_wake(&w);
 		if (wake)
 			upstream_post(r, CMD_RESUME_RECV);
 		return (ssize_t)n;
@@ -423,7 +467,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	}
-	if (r->up == UP_FAILED || r->hup || r->gone) {
+	if (r->up == UP_FAILED) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
@@ -639,6 +683,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
+	shaper_leave(r);	/* the max-connections slot is free now */
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "shaper.h"
 #include "upstream.h"
 
 /* libcurl hands a whole recv() (up to the chunk) to the write callback in
@@ -642,16 +643,20 @@ abort_all(void)
 		finish(r, CURLE_ABORTED_BY_CALLBACK);
 }
 
+/* Sleep until the earlier of libcurl's timer and the shaper's, in ms
+ * rounded up (a token timer that fires late loses nothing: tokens accrue
+ * from the clock, not from the wake-up). */
 static int
 wait_ms(void)
 {
-	uint64_t now;
+	uint64_t now, at = timer_at, tok = shaper_deadline();
 
-	if (timer_at == 0)
+	if (tok != 0 && (at == 0 || tok < at))
+		at = tok;
+	if (at == 0)
 		return -1;
 	now = request_now();
-	return timer_at <= now ? 0 :
-	    (int)((timer_at - now + 999999) / 1000000);
+	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
 }
 
 static void *
@@ -688,6 +693,9 @@ loop(void *arg)
 			    &running);
 		}
 		run_done();
+		if (shaper_deadline() != 0 &&
+		    shaper_deadline() <= request_now())
+			shaper_expire(request_now());
 	}
 	run_commands();
 	abort_all();
@@ -700,6 +708,12 @@ int
 upstream_start(void)
 {
 	return pthread_create(&thread, NULL, loop, NULL) == 0 ? 0 : -1;
+}
+
+void
+upstream_kick(void)
+{
+	wake();
 }
 
 void

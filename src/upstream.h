@@ -38,6 +38,9 @@ void	upstream_post(struct request *r, unsigned cmds);
  * the socket (the connection's CLOSED notification). */
 void	upstream_watch(int fd, uint64_t conn_id);
 void	upstream_unwatch(int fd);
+/* Any thread, any locks held: wake the curl thread so that it
+ * recomputes its sleep (a shaper timer moved closer). */
+void	upstream_kick(void);
 /* Shutdown, main thread: fail every transfer and every later one, and wake
  * every suspended connection so that it can end. */
 void	upstream_abort_all(void);

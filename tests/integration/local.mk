@@ -36,7 +36,8 @@ integration_tests = \
 	tests/integration/upstream_reuse.sh \
 	tests/integration/tls_files.sh \
 	tests/integration/methods.sh \
-	tests/integration/response_headers.sh
+	tests/integration/response_headers.sh \
+	tests/integration/limit_rate.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \

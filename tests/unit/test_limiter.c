@@ -170,11 +170,13 @@ Test(limiter, refills_after_idle_up_to_depth_only)
 	limiter_init(&l, &m, now);
 	limiter_enter(&l, &f, false, "a", now);
 	now += 3600 * SEC;	/* an hour idle */
-	while ((got = limiter_take(&l, &f, 16384, now, &retry, &w)) > 0)
+	while ((got = limiter_take(&l, &f, 1 << 20, now, &retry, &w)) > 0)
 		total += got;
 	cr_assert_eq(total, MiB / 10, "an idle hour earns one bucket: %lu", total);
+	cr_assert_eq(limiter_take(&l, &f, 16384, now, &retry, &w), 0);
 	cr_assert_gt(retry, now);
-	cr_assert_leq(retry - now, 4096 * SEC / MiB + 1, "next grant when a chunk is earned");
+	cr_assert_leq(retry - now, 16384 * SEC / MiB + 1, "next grant when a whole chunk is earned");
+	cr_assert_geq(retry - now, 16384 * SEC / MiB - 1, "and not before: one wake-up per chunk");
 	limiter_leave(&l, &f, &w);
 }
 

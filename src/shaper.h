@@ -1,0 +1,68 @@
+/*
+ * shaper: the limiter in the data path.  It owns the one struct limiter
+ * (under one mutex, the shaper lock), the timer heap of requests that wait
+ * for tokens, and the list of trusted proxies.
+ *
+ * Threads: workers call shaper_enter / shaper_take / shaper_leave for the
+ * requests they run; the curl thread fires timers (shaper_deadline,
+ * shaper_expire); main's thread calls shaper_init, shaper_set, shaper_stop.
+ *
+ * Lock order: a request's lock, then the shaper lock.  Nothing that takes
+ * a request's lock is called under the shaper lock: wake-ups are collected
+ * under it (with a reference each) and run after it is released.
+ */
+#ifndef SHAPER_H
+#define SHAPER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clientaddr.h"
+#include "limiter.h"
+
+struct request;
+
+/* Requests to resume once the caller holds no lock (shaper_wake()). */
+struct shaper_wake {
+	struct request	*r[2];
+	size_t		 n;
+};
+
+/* Start-up: limits, trusted proxies, and how many requests may wait at
+ * once (the connection limit: the heap never grows).  Returns 0 or -1. */
+int	shaper_init(const struct lim_limits *, const struct clientaddr_trust *,
+	    size_t max_waiters);
+/* Reload (main's thread): new limits and trust apply from the next grant
+ * of every transfer in flight; every waiter is woken to ask again. */
+void	shaper_set(const struct lim_limits *, const struct clientaddr_trust *);
+/* Shutdown: from now on every take is granted, and every waiter is woken. */
+void	shaper_stop(void);
+
+/* Worker, at a request's first call: resolves the client address that
+ * per-client limits apply to (X-Forwarded-For, xff may be NULL, is believed
+ * from trusted proxies only) into r->limit_addr and registers r: a GET
+ * (upload false) counts against max-connections, a PUT or POST body
+ * (upload true) gets the upload rate.  Returns 0, or -1 if the address is
+ * at max-connections (r is not registered). */
+int	shaper_enter(struct request *r, bool upload, const char *xff);
+/* Worker, when the request ends (idempotent): frees its slot and wakes the
+ * waiters it was holding up. */
+void	shaper_leave(struct request *r);
+/* Worker, under r's lock: asks to move up to want bytes of r.  Returns the
+ * bytes granted; 0 means wait: the caller suspends r with WAIT_TOKENS and
+ * is resumed by timer or by a request ahead of it in line.  Requests to
+ * resume are added to w; run them with shaper_wake() after unlocking. */
+size_t	shaper_take(struct request *r, size_t want, struct shaper_wake *w);
+/* Any thread, no lock held: resumes what shaper_take() collected. */
+void	shaper_wake(struct shaper_wake *w);
+
+/* Curl thread: ns (monotonic) of the earliest timer, 0 if none.  Lock
+ * free. */
+uint64_t shaper_deadline(void);
+/* Curl thread: resumes every request whose timer is due at now (ns). */
+void	shaper_expire(uint64_t now);
+/* Logs the limits in force (start-up and reload). */
+void	shaper_log(const struct lim_limits *, const char *trusted);
+
+#endif
