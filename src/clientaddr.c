@@ -17,7 +17,7 @@
 
 struct ipaddr {
 	int		 family;	/* AF_INET or AF_INET6 */
-	unsigned char	 b[16];		/* network order; IPv4: 4 bytes */
+	unsigned char	 b[16];		/* network order */
 };
 
 static bool

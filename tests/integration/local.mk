@@ -37,7 +37,8 @@ integration_tests = \
 	tests/integration/tls_files.sh \
 	tests/integration/methods.sh \
 	tests/integration/response_headers.sh \
-	tests/integration/limit_rate.sh
+	tests/integration/limit_rate.sh \
+	tests/integration/limit_connections.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
