@@ -38,7 +38,12 @@ integration_tests = \
 	tests/integration/methods.sh \
 	tests/integration/response_headers.sh \
 	tests/integration/limit_rate.sh \
-	tests/integration/limit_connections.sh
+	tests/integration/limit_connections.sh \
+	tests/integration/limit_client.sh \
+	tests/integration/limit_global.sh \
+	tests/integration/limit_upload.sh \
+	tests/integration/limit_xff.sh \
+	tests/integration/limit_reload.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
