@@ -24,6 +24,9 @@ clean_env(void)
 	unsetenv("STORAGE_PROXY_UPSTREAM");
 	unsetenv("STORAGE_PROXY_CONFIG");
 	unsetenv("STORAGE_PROXY_BUFFER_MAX");
+	unsetenv("STORAGE_PROXY_DOWNLOAD_SPEED");
+	unsetenv("DOWNLOAD_SPEED");
+	unsetenv("MAX_CONNECTIONS");
 }
 
 Test(config, defaults_match_the_deployment, .init = clean_env)
@@ -157,4 +160,86 @@ Test(config, key_beside_certificate_with_private_key_fallback, .init = clean_env
 	unlink(priv);
 	unlink(key);
 	rmdir(dir);
+}
+
+Test(config, deployment_limit_variables, .init = clean_env)
+{
+	struct config c;
+	struct lim_limits l;
+	char err[512];
+	char *argv[] = { "storage-proxy", "--tls", "off", NULL };
+
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.download_speed, 0, "unset: unlimited");
+	cr_assert_eq(c.max_connections, 0, "unset: unlimited");
+	cr_assert_eq(c.max_token_wait_ms, 30000);
+	config_free(&c);
+
+	setenv("DOWNLOAD_SPEED", "1m", 1);
+	setenv("MAX_CONNECTIONS", "100", 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.download_speed, 1048576, "nginx size syntax, m = 1024^2");
+	cr_assert_eq(c.max_connections, 100);
+	config_limits(&c, &l);
+	cr_assert_eq(l.download_rate, 1048576);
+	cr_assert_eq(l.max_conns, 100);
+	cr_assert_eq(l.max_wait_ns, 30000000000ULL);
+	config_free(&c);
+
+	setenv("DOWNLOAD_SPEED", "512k", 1);
+	setenv("STORAGE_PROXY_DOWNLOAD_SPEED", "2m", 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.download_speed, 2097152, "our own name wins");
+	config_free(&c);
+	unsetenv("STORAGE_PROXY_DOWNLOAD_SPEED");
+
+	setenv("DOWNLOAD_SPEED", "", 1);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.download_speed, 0, "empty means unset, as in the container");
+	config_free(&c);
+
+	setenv("DOWNLOAD_SPEED", "1 MB", 1);
+	cr_assert_eq(load(&c, argv, err), -1);
+	cr_assert_not_null(strstr(err, "DOWNLOAD_SPEED"), "%s", err);
+	config_free(&c);
+}
+
+Test(config, limit_cross_checks, .init = clean_env)
+{
+	struct config c;
+	char err[512];
+	char *depth[] = { "storage-proxy", "--tls", "off", "--bucket-depth",
+	    "100", NULL };
+	char *trust[] = { "storage-proxy", "--tls", "off", "--trusted-proxies",
+	    "10.0.0.0/8, 10.0.0.0/40", NULL };
+	char *good[] = { "storage-proxy", "--tls", "off", "--trusted-proxies",
+	    "10.0.0.0/8 ::1", "--client-speed", "2m", NULL };
+
+	cr_assert_eq(load(&c, depth, err), -1);
+	cr_assert_not_null(strstr(err, "bucket-depth"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, trust, err), -1);
+	cr_assert_not_null(strstr(err, "trusted-proxies"), "%s", err);
+	cr_assert_not_null(strstr(err, "10.0.0.0/40"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, good, err), 0, "%s", err);
+	cr_assert_eq(c.trust.n, 2);
+	cr_assert_eq(c.client_speed, 2097152);
+	config_free(&c);
+}
+
+Test(config, reload_names_restart_only_options, .init = clean_env)
+{
+	struct config a, b;
+	char err[512];
+	char *argv1[] = { "storage-proxy", "--tls", "off", NULL };
+	char *argv2[] = { "storage-proxy", "--tls", "off", "--port", "9001",
+	    "--download-speed", "1m", NULL };
+
+	cr_assert_eq(load(&a, argv1, err), 0, "%s", err);
+	cr_assert_eq(load(&b, argv2, err), 0, "%s", err);
+	cr_assert_eq(config_restart_only(&a, &b), 1, "port only; limits are live");
+	cr_assert_eq(config_restart_only(&a, &a), 0);
+	config_free(&a);
+	config_free(&b);
 }
