@@ -17,6 +17,7 @@ for k in ("small", "big"):
         s3.put_object(Bucket="global", Key=k, Body=f)
 PY
 CURL="curl -sS --fail --cacert $CERT"
+t0=$(date +%s.%N)
 pids=""
 for k in small big; do
 	for i in 1 2; do
@@ -25,6 +26,7 @@ for k in small big; do
 	done
 done
 for p in $pids; do wait "$p" || fail "a download failed"; done
+t1=$(date +%s.%N)
 for k in small big; do for i in 1 2; do
 	same_sha "$T/$k" "$T/got.$k.$i" "$k download $i"
 done; done
@@ -34,7 +36,13 @@ check() {	# file lo hi what
 		fail "$4 took $t s, expected $2-$3 s"
 	ok "$4 took $t s"
 }
-check "$T/t.small.1" 1.6 2.5 "2 MiB at a quarter of 4 MiB/s"
-check "$T/t.small.2" 1.6 2.5 "2 MiB at a quarter of 4 MiB/s"
+# The curls start a little apart on a busy machine: an early one gets
+# more at first.  The aggregate and the big ones' times are what count.
+agg=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", 16 / (b - a) }')
+awk -v r="$agg" 'BEGIN { exit !(r >= 3.2 && r <= 4.8) }' ||
+	fail "16 MiB in all at $agg MiB/s; the global limit is 4"
+ok "all downloads together: $agg MiB/s for a limit of 4 MiB/s"
+check "$T/t.small.1" 1.2 2.5 "2 MiB at about a quarter of 4 MiB/s"
+check "$T/t.small.2" 1.2 2.5 "2 MiB at about a quarter of 4 MiB/s"
 check "$T/t.big.1" 3.2 4.9 "6 MiB, sharing what the small ones left"
 check "$T/t.big.2" 3.2 4.9 "6 MiB, sharing what the small ones left"
