@@ -72,10 +72,18 @@ queued(struct lim_flow *f, int kind)
 	return kind == LV_CLIENT ? &f->in_cq : &f->in_gq;
 }
 
-/* Queues are ordered by ticket (the order in which flows began to wait),
- * not by arrival in each queue: with one order across all queues, the
- * oldest waiter heads every queue it is in, so two queues can never wait
- * on each other. */
+/* Whether a goes before b in line. */
+static bool
+before(const struct lim_flow *a, const struct lim_flow *b)
+{
+	return a->ticket < b->ticket ||
+	    (a->ticket == b->ticket && a->seq < b->seq);
+}
+
+/* Queues are ordered by ticket, the same for a flow in every queue, not by
+ * arrival in each queue: with one order across all queues, the first in
+ * line heads every queue it is in, so two queues can never wait on each
+ * other. */
 static void
 enqueue(struct lim_queue *q, struct lim_flow *f, int kind)
 {
@@ -83,7 +91,7 @@ enqueue(struct lim_queue *q, struct lim_flow *f, int kind)
 
 	if (*queued(f, kind))
 		return;
-	while (after != NULL && after->ticket > f->ticket)
+	while (after != NULL && before(f, after))
 		after = *link_prev(after, kind);
 	*queued(f, kind) = true;
 	*link_prev(f, kind) = after;
@@ -293,15 +301,21 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 	minchunk = chunk;
 	starving = m->max_wait_ns > 0 && f->wait_since > 0 &&
 	    now - f->wait_since >= m->max_wait_ns;
-	if (f->ticket == 0)
-		f->ticket = ++l->tickets;
+	if (!f->in_line) {
+		/* Start-time fair queueing: a flow's turn comes after the
+		 * bytes it was last granted, counted in virtual time; one
+		 * back from idle starts at the present virtual time. */
+		f->ticket = f->finish > l->vtime ? f->finish : l->vtime;
+		f->seq = ++l->seq;
+		f->in_line = true;
+	}
 
 	if (!starving) {
 		/* FIFO: behind someone else in a shared queue, wait to be
 		 * woken when we reach the head. */
 		for (i = 0; i < n; i++)
 			if (lv[i].q != NULL && lv[i].q->head != NULL) {
-				/* An older ticket goes ahead of the head. */
+				/* An earlier ticket goes ahead of the head. */
 				enqueue(lv[i].q, f, lv[i].kind);
 				if (lv[i].q->head != f)
 					blocked = true;
@@ -343,7 +357,10 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 			dequeue(lv[i].q, f, lv[i].kind, w);
 	}
 	f->wait_since = 0;
-	f->ticket = 0;
+	if (f->ticket > l->vtime)
+		l->vtime = f->ticket;
+	f->finish = f->ticket + chunk;
+	f->in_line = false;
 	f->sent += chunk;
 	/* Leaving the burst: the rate starts now, from an empty bucket. */
 	if (in_burst && f->sent >= m->download_burst)

@@ -6,8 +6,10 @@
  * Levels: each download has its own bucket (DOWNLOAD_SPEED, after a burst
  * allowance), all downloads of one client address share a bucket, and all
  * downloads share the global bucket.  Shared buckets serve their waiters in
- * FIFO order, one chunk per turn, so sharers get equal rates and what idle
- * ones leave goes to the busy ones.  Uploads have their own bucket only.
+ * start-time fair queueing order (a flow's place in line is the virtual
+ * time, in bytes, at which its last grant ended), so sharers get equal
+ * byte rates even when they take different chunk sizes, and what idle ones
+ * leave goes to the busy ones.  Uploads have their own bucket only.
  * Tokens are bytes scaled by 1e9 (bytes * ns / s), so refills carry every
  * fraction; shared buckets may go into debt when the starvation guard
  * lets a long waiter through, which later waiters pay back.
@@ -63,7 +65,11 @@ struct lim_flow {
 	struct lim_bucket own;
 	uint64_t	 sent;		/* bytes granted */
 	uint64_t	 wait_since;	/* ns; 0: not waiting */
-	uint64_t	 ticket;	/* place in line; 0: none */
+	uint64_t	 ticket;	/* place in line: start tag, bytes of
+					 * virtual time (valid if in_line) */
+	uint64_t	 seq;		/* tie-break among equal tickets */
+	uint64_t	 finish;	/* virtual time its last grant ended */
+	bool		 in_line;	/* holds a ticket */
 	struct lim_flow	*cprev, *cnext;	/* client queue */
 	struct lim_flow	*gprev, *gnext;	/* global queue */
 	bool		 in_cq, in_gq;
@@ -75,7 +81,8 @@ struct limiter {
 	struct lim_queue gq;
 	struct lim_client *table[LIMITER_TABLE];
 	uint64_t	 clients;	/* addresses with GETs in progress */
-	uint64_t	 tickets;	/* last ticket given */
+	uint64_t	 vtime;		/* start tag of the last grant */
+	uint64_t	 seq;		/* last tie-break given */
 };
 
 /* Flows that became the head of a queue and should try again now; filled

@@ -26,6 +26,7 @@ struct sim {
 	struct limiter	 l;
 	struct lim_flow	 f[64];
 	uint64_t	 next[64];	/* ns of next attempt; UINT64_MAX: woken only */
+	size_t		 want[64];	/* per flow; 0: run()'s want */
 	uint64_t	 got[64];
 	uint64_t	 got_after[64];	/* bytes granted after `mark` */
 	uint64_t	 max_wait[64];
@@ -83,7 +84,8 @@ run(struct sim *s, size_t want, uint64_t start, uint64_t dur, uint64_t mark,
 		now = s->next[best];
 		if (now >= start + dur)
 			break;
-		got = limiter_take(&s->l, &s->f[best], want, now, &retry, &w);
+		got = limiter_take(&s->l, &s->f[best], s->want[best] ?
+		    s->want[best] : want, now, &retry, &w);
 		wake(s, &w, now);
 		if (got > 0) {
 			s->got[best] += got;
@@ -373,4 +375,25 @@ Test(limiter, upload_rate_per_request)
 	cr_assert(total <= 10 * 256 * 1024 && total > 10 * 256 * 1024 - 65536,
 	    "uploaded %lu", total);
 	limiter_leave(&l, &f, &w);
+}
+
+Test(limiter, fair_in_bytes_when_chunks_differ)
+{
+	struct lim_limits m = limits();
+	struct sim s;
+	size_t i;
+
+	/* Transfers that have less data at hand per turn (a smaller
+	 * backend buffer) must not get less of a shared rate. */
+	m.global_rate = 10 * MiB;
+	sim_init(&s, &m, 10, NULL);
+	s.want[8] = 8192;
+	s.want[9] = 4096;
+	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
+	for (i = 0; i < 10; i++) {
+		double r = (double)s.got[i] / 10 / MiB;
+
+		cr_assert(r > 0.98 && r < 1.02, "flow %zu: %.3f MiB/s of 1", i, r);
+	}
 }
