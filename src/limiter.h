@@ -23,7 +23,7 @@
 
 /* Chunk bounds: at least this many bytes per grant, at most a tenth of a
  * second of the tightest rate. */
-#define LIMITER_CHUNK_MIN	4096
+#define LIMITER_CHUNK_MIN	16384
 #define LIMITER_ADDR_MAX	64
 #define LIMITER_TABLE		1024	/* hash buckets for client addresses */
 

@@ -110,12 +110,14 @@ struct request {
 	bool			 hup;			/* [L] client hung up */
 	bool			 down_paused;		/* [L] curl write paused */
 	bool			 down_grow;		/* [L] paused since last empty */
+	bool			 lazy_resume;		/* [L] refill posted, no wake */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */
 	struct ring		 down;			/* [L] backend -> client */
 	struct ring		 upload;		/* [L] client -> backend */
 	size_t			 down_max;		/* [I] cap of `down` */
 	size_t			 chunk;			/* [L] backend recv size */
+	size_t			 down_init;		/* [L] first cap of `down` */
 	uint64_t		 bytes_out;		/* [L] body bytes to client */
 	uint64_t		 bytes_in;		/* [L] body bytes from client */
 	uint64_t		 t_headers;		/* [L] ns, backend headers in */

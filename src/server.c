@@ -37,6 +37,9 @@
 #define GROW_HORIZON	(10 * 1000000ULL)
 /* Connection memory beyond header-max: the reply's header section. */
 #define POOL_SLACK	(4 * 1024)
+/* How soon a shaper timer must be due for a refill command to wait for
+ * it (ns). */
+#define LAZY_HORIZON	(20 * 1000000ULL)
 /* Upload buffer per request, in bytes. */
 #define UPLOAD_BUFFER	(256 * 1024)
 
@@ -332,7 +335,7 @@ on_first(struct request *r, const char *method, const char *version)
 	    r->has_body)
 		(void)shaper_enter(r, true, xff);
 	r->state = REQ_FORWARDING;
-	upstream_post(r, CMD_START);
+	upstream_post(r, CMD_START, true);
 	return MHD_YES;
 }
 
@@ -381,7 +384,7 @@ on_body(struct request *r, const char *data, size_t *size)
 	pthread_mutex_unlock(&r->lock);
 	shaper_wake(&w);
 	if (wake)
-		upstream_post(r, CMD_RESUME_SEND);
+		upstream_post(r, CMD_RESUME_SEND, true);
 	return MHD_YES;
 }
 
@@ -421,7 +424,8 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct request *r = cls;
 	struct shaper_wake w = { .n = 0 };
-	bool wake = false;
+	bool wake = false, lazy = false, kick;
+	uint64_t at;
 	size_t n;
 
 	(void)pos;
@@ -456,11 +460,20 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		    ring_space(&r->down) >= r->chunk) {
 			r->down_paused = false;
 			wake = true;
+			/* A shaped transfer with a grant's worth still
+			 * buffered needs no refill this instant: the curl
+			 * thread takes the command at its next timer wake-up,
+			 * due within LAZY_HORIZON (one wake-up less per
+			 * grant). */
+			lazy = r->shaped && r->down.len >= r->chunk &&
+			    (at = shaper_deadline()) != 0 &&
+			    at <= request_now() + LAZY_HORIZON;
+			r->lazy_resume = lazy;
 		}
 		pthread_mutex_unlock(&r->lock);
 		shaper_wake(&w);
 		if (wake)
-			upstream_post(r, CMD_RESUME_RECV);
+			upstream_post(r, CMD_RESUME_RECV, !lazy);
 		return (ssize_t)n;
 	}
 	if (r->up == UP_DONE) {
@@ -478,8 +491,13 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
 	}
 	r->down_grow = false;
+	/* Now the refill is urgent. */
+	kick = r->lazy_resume;
+	r->lazy_resume = false;
 	request_suspend(r, WAIT_DATA);
 	pthread_mutex_unlock(&r->lock);
+	if (kick)
+		upstream_kick();
 	return 0;
 }
 
@@ -599,7 +617,7 @@ on_final(struct request *r)
 		request_suspend(r, WAIT_HEADERS);
 		pthread_mutex_unlock(&r->lock);
 		if (wake)
-			upstream_post(r, CMD_RESUME_SEND);
+			upstream_post(r, CMD_RESUME_SEND, true);
 		return MHD_YES;
 	}
 	up = r->up;
@@ -607,7 +625,7 @@ on_final(struct request *r)
 	headers = r->t_headers != 0;
 	pthread_mutex_unlock(&r->lock);
 	if (wake)
-		upstream_post(r, CMD_RESUME_SEND);
+		upstream_post(r, CMD_RESUME_SEND, true);
 
 	if (up == UP_FAILED && !headers) {
 		r->upstream_error = curl_easy_strerror(result);
@@ -693,7 +711,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		up_s = (double)(r->t_headers - r->t_start) / 1e9;
 	pthread_mutex_unlock(&r->lock);
 	if (r->state != REQ_NEW)
-		upstream_post(r, CMD_CANCEL);
+		upstream_post(r, CMD_CANCEL, true);
 	now = request_now();
 	format_time(when, sizeof(when));
 	/* Backend status and time to its headers, "-" when there were none. */

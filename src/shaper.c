@@ -20,6 +20,12 @@
 /* Requests resumed per pass of shaper_expire() (bounded stack array). */
 #define EXPIRE_BATCH	64
 #define NEVER		UINT64_MAX
+/* Timers are rounded up to this grid (ns), so that transfers due within
+ * the same few milliseconds are resumed in one pass of the curl thread and
+ * of each worker, not one wake-up each.  Nothing is lost to the rounding:
+ * tokens accrue from the clock, and a waiter later by up to this much
+ * takes what accrued meanwhile. */
+#define SLACK		(20 * 1000000ULL)
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static struct limiter	 lim;		/* [S] */
@@ -265,7 +271,8 @@ shaper_take(struct request *r, size_t want, struct shaper_wake *w)
 	got = limiter_take(&lim, &r->flow, want, request_now(), &at, &lw);
 	if (got > 0)
 		heap_remove(r);
-	else if (heap_set(r, at != 0 ? at : NEVER) == -1) {
+	else if (heap_set(r, at != 0 ? (at + SLACK - 1) / SLACK * SLACK :
+	    NEVER) == -1) {
 		/* Cannot happen while every waiter is a connection within
 		 * the limit the heap was sized for; fail open, loudly. */
 		if (!full_logged)

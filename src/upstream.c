@@ -154,7 +154,7 @@ wake(void)
 }
 
 void
-upstream_post(struct request *r, unsigned cmds)
+upstream_post(struct request *r, unsigned cmds, bool now)
 {
 	pthread_mutex_lock(&queue_lock);
 	if (r->cmds == 0) {
@@ -168,7 +168,8 @@ upstream_post(struct request *r, unsigned cmds)
 	}
 	r->cmds |= cmds;
 	pthread_mutex_unlock(&queue_lock);
-	wake();
+	if (now)
+		wake();
 }
 
 void
@@ -279,7 +280,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
-	if (r->down.cap == 0 && ring_grow(&r->down, r->chunk) == -1) {
+	if (r->down.cap == 0 && ring_grow(&r->down, r->down_init) == -1) {
 		pthread_mutex_unlock(&r->lock);
 		return CURL_WRITEFUNC_ERROR;
 	}
@@ -416,6 +417,12 @@ start(struct request *r)
 	pthread_mutex_lock(&r->lock);
 	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
 	    UPSTREAM_CHUNK_SMALL;
+	r->down_init = r->chunk;
+	if (r->shaped && !r->flow.upload) {
+		if (r->chunk < UPSTREAM_CHUNK_SHAPED)
+			r->chunk = UPSTREAM_CHUNK_SHAPED;
+		r->down_init = 2 * r->chunk;
+	}
 	pthread_mutex_unlock(&r->lock);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->chunk);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,

@@ -22,15 +22,21 @@
 #define UPSTREAM_CHUNK_SMALL	(8 * 1024)
 #define UPSTREAM_CHUNK_BIG	(256 * 1024)
 #define UPSTREAM_BIG_MAX	8
+/* A small-chunk transfer whose download rate is limited gets this chunk
+ * and a buffer of two: the reader then never waits for data between two
+ * grants, and the backend is read half as often as with 8 KiB. */
+#define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
 
 /* Start-up, main thread, after curl_global_init(): creates the multi handle
  * and prepares the backend CA.  Returns 0, or -1 with a message in err. */
 int	upstream_init(const struct config *cfg, char *err, size_t errlen);
 /* Starts the curl thread.  Returns 0 or -1. */
 int	upstream_start(void);
-/* Any thread: queue commands (CMD_*) for r and wake the curl thread.
- * Repeated commands for a request coalesce; the queue holds a reference. */
-void	upstream_post(struct request *r, unsigned cmds);
+/* Any thread: queue commands (CMD_*) for r and, if now, wake the curl
+ * thread; else it runs them at its next wake-up, which the caller knows
+ * is due soon (a shaper timer).  Repeated commands for a request
+ * coalesce; the queue holds a reference. */
+void	upstream_post(struct request *r, unsigned cmds, bool now);
 /* Worker thread: watch a client socket for hang-up (edge-triggered
  * EPOLLRDHUP) for the whole life of its connection, tagged with conn_id;
  * requests carry the same id.  A hang-up ends whichever request of that
