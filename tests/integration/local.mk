@@ -43,7 +43,8 @@ integration_tests = \
 	tests/integration/limit_global.sh \
 	tests/integration/limit_upload.sh \
 	tests/integration/limit_xff.sh \
-	tests/integration/limit_reload.sh
+	tests/integration/limit_reload.sh \
+	tests/integration/limit_burst.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
