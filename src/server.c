@@ -364,6 +364,9 @@ on_body(struct request *r, const char *data, size_t *size)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_NO;
 	}
+	/* A grant is capped (a tenth of a second of the rate): take until
+	 * refused or full.  Upload flows have no shared level, so w never
+	 * fills up however often this loops. */
 	while ((want = *size < ring_space(&r->upload) ? *size :
 	    ring_space(&r->upload)) > 0) {
 		if ((want = shaper_take(r, want, &w)) == 0) {

@@ -23,7 +23,9 @@
 
 struct request;
 
-/* Requests to resume once the caller holds no lock (shaper_wake()). */
+/* Requests to resume once the caller holds no lock (shaper_wake()).  One
+ * shaper_take() adds at most two (the new heads of the client and the
+ * global queue); uploads never add any. */
 struct shaper_wake {
 	struct request	*r[2];
 	size_t		 n;
