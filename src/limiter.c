@@ -26,7 +26,7 @@ depth_for(const struct lim_limits *l, uint64_t rate)
 
 	if (l->depth > 0)
 		return l->depth;
-	return d < 16384 ? 16384 : d;
+	return d < LIMITER_DEPTH_MIN ? LIMITER_DEPTH_MIN : d;
 }
 
 /* Adds the tokens earned since b->t, up to the depth. */
@@ -224,6 +224,14 @@ limiter_enter(struct limiter *l, struct lim_flow *f, bool upload,
 	bucket_reset(&f->own, now);
 	f->entered = true;
 	return 0;
+}
+
+void
+limiter_restart(struct limiter *l, struct lim_flow *f, uint64_t now)
+{
+	(void)l;
+	if (f->entered)
+		bucket_reset(&f->own, now);
 }
 
 void

@@ -580,6 +580,7 @@ respond_upstream(struct request *r)
 	} else {
 		size = r->resp_length >= 0 ? (uint64_t)r->resp_length :
 		    MHD_SIZE_UNKNOWN;
+		shaper_start(r);	/* no credit for the backend's delay */
 		request_ref(r);		/* the response's reference */
 		resp = MHD_create_response_from_callback(size, RESPONSE_BLOCK,
 		    reader, r, response_free);

@@ -236,6 +236,16 @@ shaper_enter(struct request *r, bool upload, const char *xff)
 }
 
 void
+shaper_start(struct request *r)
+{
+	if (!r->shaped)
+		return;
+	pthread_mutex_lock(&lock);
+	limiter_restart(&lim, &r->flow, request_now());
+	pthread_mutex_unlock(&lock);
+}
+
+void
 shaper_leave(struct request *r)
 {
 	struct shaper_wake w = { .n = 0 };

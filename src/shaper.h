@@ -48,6 +48,8 @@ void	shaper_stop(void);
  * (upload true) gets the upload rate.  Returns 0, or -1 if the address is
  * at max-connections (r is not registered). */
 int	shaper_enter(struct request *r, bool upload, const char *xff);
+/* Worker, when the response starts: the rate counts from now. */
+void	shaper_start(struct request *r);
 /* Worker, when the request ends (idempotent): frees its slot and wakes the
  * waiters it was holding up. */
 void	shaper_leave(struct request *r);

@@ -397,3 +397,23 @@ Test(limiter, fair_in_bytes_when_chunks_differ)
 		cr_assert(r > 0.98 && r < 1.02, "flow %zu: %.3f MiB/s of 1", i, r);
 	}
 }
+
+Test(limiter, restart_gives_no_credit_for_the_wait)
+{
+	struct lim_limits m = limits();
+	struct limiter l;
+	struct lim_flow f;
+	struct lim_wake w;
+	uint64_t retry, now = 1;
+
+	m.download_rate = 64 * 1024;
+	limiter_init(&l, &m, now);
+	limiter_enter(&l, &f, false, "a", now);
+	now += 2 * SEC;		/* the backend took 2 s to answer */
+	limiter_restart(&l, &f, now);
+	cr_assert_eq(limiter_take(&l, &f, 16384, now, &retry, &w), 0,
+	    "the body's rate counts from its start");
+	cr_assert_eq(retry, now + 16384 * SEC / (64 * 1024), "a chunk later");
+	cr_assert_eq(limiter_take(&l, &f, 16384, retry, &retry, &w), 16384);
+	limiter_leave(&l, &f, &w);
+}
