@@ -87,6 +87,8 @@ struct request {
 
 	enum req_state		 state;			/* [M] */
 	bool			 shaped;		/* [M] in the shaper */
+	bool			 rated;			/* [I] a GET with a download
+							 * rate at its start */
 	struct lim_flow		 flow;			/* [S] limiter state */
 	size_t			 heap_idx;		/* [S] timer slot, 0: none */
 	uint64_t		 tok_at;		/* [S] ns the timer fires */
@@ -111,6 +113,7 @@ struct request {
 	bool			 down_paused;		/* [L] curl write paused */
 	bool			 down_grow;		/* [L] paused since last empty */
 	bool			 lazy_resume;		/* [L] refill posted, no wake */
+	size_t			 credit;		/* [L] bytes granted, not sent */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */
 	struct ring		 down;			/* [L] backend -> client */

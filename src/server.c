@@ -437,8 +437,12 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
-	if ((n = r->down.len < max ? r->down.len : max) > 0 &&
-	    (n = shaper_take(r, n, &w)) == 0) {
+	if ((n = r->down.len < max ? r->down.len : max) > 0 && r->credit > 0) {
+		/* Tokens taken while the buffer was empty. */
+		if (n > r->credit)
+			n = r->credit;
+		r->credit -= n;
+	} else if (n > 0 && (n = shaper_take(r, n, &w)) == 0) {
 		/* Out of tokens: sleep until the shaper's timer, or until the
 		 * request ahead in line has gone (shaper_wake). */
 		if (r->up == UP_FAILED) {
@@ -459,17 +463,18 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		/* Restart the backend once half the buffer is free (fewer
 		 * round trips than at every chunk), and never before a whole
 		 * chunk fits: a chunk refused is copied and held by libcurl. */
-		if (r->down_paused && ring_space(&r->down) >= r->down.cap / 2 &&
-		    ring_space(&r->down) >= r->chunk) {
+		if (r->down_paused && ring_space(&r->down) >= r->chunk &&
+		    ring_space(&r->down) >= (r->rated ? r->down.cap :
+		    r->down.cap / 2)) {
 			r->down_paused = false;
 			wake = true;
-			/* A shaped transfer with a grant's worth still
-			 * buffered needs no refill this instant: the curl
-			 * thread takes the command at its next timer wake-up,
-			 * due within LAZY_HORIZON (one wake-up less per
-			 * grant). */
-			lazy = r->shaped && r->down.len >= r->chunk &&
-			    (at = shaper_deadline()) != 0 &&
+			/* A shaped transfer rarely needs the refill this
+			 * instant: its next grant is a token wait away.  The
+			 * curl thread takes the command at its next timer
+			 * wake-up, due within LAZY_HORIZON (one wake-up less
+			 * per refill); if the reader finds the buffer empty
+			 * with tokens in hand before that, it kicks. */
+			lazy = r->rated && (at = shaper_deadline()) != 0 &&
 			    at <= request_now() + LAZY_HORIZON;
 			r->lazy_resume = lazy;
 		}
@@ -488,6 +493,18 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	/* Empty while the backend has more. */
+	if (r->lazy_resume && r->credit == 0) {
+		/* The refill is on its way: take the tokens for it first.
+		 * None: sleep until they are earned, by when the data is in.
+		 * Some: keep them as credit and wait for the data. */
+		r->credit = shaper_take(r, r->chunk < max ? r->chunk : max, &w);
+		if (r->credit == 0) {
+			request_suspend(r, WAIT_TOKENS);
+			pthread_mutex_unlock(&r->lock);
+			shaper_wake(&w);
+			return 0;
+		}
+	}
 	if (should_grow(r, request_now())) {
 		size_t cap = r->down.cap * 2;
 
@@ -499,6 +516,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	r->lazy_resume = false;
 	request_suspend(r, WAIT_DATA);
 	pthread_mutex_unlock(&r->lock);
+	shaper_wake(&w);
 	if (kick)
 		upstream_kick();
 	return 0;

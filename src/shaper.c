@@ -230,8 +230,10 @@ shaper_enter(struct request *r, bool upload, const char *xff)
 	rc = limiter_enter(&lim, &r->flow, upload, r->limit_addr,
 	    request_now());
 	pthread_mutex_unlock(&lock);
-	if (rc == 0)
+	if (rc == 0) {
 		r->shaped = true;
+		r->rated = !upload && atomic_load(&rated_down);
+	}
 	return rc;
 }
 

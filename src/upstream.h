@@ -23,9 +23,10 @@
 #define UPSTREAM_CHUNK_BIG	(256 * 1024)
 #define UPSTREAM_BIG_MAX	8
 /* A small-chunk transfer whose download rate is limited gets this chunk
- * and a buffer of two: the reader then never waits for data between two
- * grants, and the backend is read half as often as with 8 KiB. */
-#define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
+ * and a buffer of the same size, refilled only when empty: one backend
+ * read and one pause per two grants, and the reader rarely waits for
+ * data, since the refill comes long before the next grant's tokens. */
+#define UPSTREAM_CHUNK_SHAPED	(32 * 1024)
 
 /* Start-up, main thread, after curl_global_init(): creates the multi handle
  * and prepares the backend CA.  Returns 0, or -1 with a message in err. */
