@@ -58,6 +58,17 @@ enum req_wait {
 	WAIT_TOKENS,		/* for the limiter (timer in shaper.c) */
 };
 
+/* How a download is buffered, chosen when it starts (shaper_enter()). */
+enum req_pace {
+	PACE_PLAIN,		/* no download limit */
+	PACE_SHAPED,		/* limited: a buffer of two chunks of 16 KiB
+				 * or more, so the reader rarely waits for
+				 * data between grants (fair shares) */
+	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: 32 KiB reads
+				 * into a 32 KiB buffer refilled when empty,
+				 * tokens taken ahead (server.c reader()) */
+};
+
 /* Commands to the curl thread (bit set, see upstream_post()). */
 #define CMD_START	0x01
 #define CMD_RESUME_RECV	0x02	/* room in the download buffer */
@@ -87,8 +98,7 @@ struct request {
 
 	enum req_state		 state;			/* [M] */
 	bool			 shaped;		/* [M] in the shaper */
-	bool			 rated;			/* [I] a GET with a download
-							 * rate at its start */
+	enum req_pace		 pace;			/* [I] buffer policy */
 	struct lim_flow		 flow;			/* [S] limiter state */
 	size_t			 heap_idx;		/* [S] timer slot, 0: none */
 	uint64_t		 tok_at;		/* [S] ns the timer fires */

@@ -464,7 +464,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		 * round trips than at every chunk), and never before a whole
 		 * chunk fits: a chunk refused is copied and held by libcurl. */
 		if (r->down_paused && ring_space(&r->down) >= r->chunk &&
-		    ring_space(&r->down) >= (r->rated ? r->down.cap :
+		    ring_space(&r->down) >= (r->pace == PACE_SLOW ? r->down.cap :
 		    r->down.cap / 2)) {
 			r->down_paused = false;
 			wake = true;
@@ -474,7 +474,8 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 			 * wake-up, due within LAZY_HORIZON (one wake-up less
 			 * per refill); if the reader finds the buffer empty
 			 * with tokens in hand before that, it kicks. */
-			lazy = r->rated && (at = shaper_deadline()) != 0 &&
+			lazy = r->pace == PACE_SLOW &&
+			    (at = shaper_deadline()) != 0 &&
 			    at <= request_now() + LAZY_HORIZON;
 			r->lazy_resume = lazy;
 		}

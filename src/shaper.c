@@ -20,12 +20,15 @@
 /* Requests resumed per pass of shaper_expire() (bounded stack array). */
 #define EXPIRE_BATCH	64
 #define NEVER		UINT64_MAX
-/* Timers are rounded up to this grid (ns), so that transfers due within
- * the same few milliseconds are resumed in one pass of the curl thread and
- * of each worker, not one wake-up each.  Nothing is lost to the rounding:
- * tokens accrue from the clock, and a waiter later by up to this much
- * takes what accrued meanwhile. */
-#define SLACK		(20 * 1000000ULL)
+/* Timers are rounded up to a grid, so that transfers due within the same
+ * few milliseconds are resumed in one pass of the curl thread and of each
+ * worker, not one wake-up each.  Nothing is lost to the rounding: tokens
+ * accrue from the clock, and a waiter that is late takes what accrued
+ * meanwhile.  The grid is a power of two of 1 ms up to SLACK_MAX, at most
+ * a quarter of the wait, so that a fast transfer (a short wait) is not
+ * held longer than its buffer lasts. */
+#define SLACK_MIN	(1000000ULL)
+#define SLACK_MAX	(16 * 1000000ULL)
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static struct limiter	 lim;		/* [S] */
@@ -222,6 +225,7 @@ shaper_stop(void)
 int
 shaper_enter(struct request *r, bool upload, const char *xff)
 {
+	uint64_t rate;
 	int rc;
 
 	pthread_mutex_lock(&lock);
@@ -229,10 +233,16 @@ shaper_enter(struct request *r, bool upload, const char *xff)
 	    sizeof(r->limit_addr));
 	rc = limiter_enter(&lim, &r->flow, upload, r->limit_addr,
 	    request_now());
+	rate = lim.lim.download_rate;
 	pthread_mutex_unlock(&lock);
 	if (rc == 0) {
 		r->shaped = true;
-		r->rated = !upload && atomic_load(&rated_down);
+		if (upload || !atomic_load(&rated_down))
+			r->pace = PACE_PLAIN;
+		else if (rate > 0 && rate <= SHAPER_SLOW_RATE)
+			r->pace = PACE_SLOW;
+		else
+			r->pace = PACE_SHAPED;
 	}
 	return rc;
 }
@@ -265,11 +275,26 @@ shaper_leave(struct request *r)
 	shaper_wake(&w);
 }
 
+/* Rounds the timer at (ns) up to its grid (see SLACK_MIN). */
+static uint64_t
+on_grid(uint64_t at, uint64_t now)
+{
+	uint64_t g = SLACK_MIN;
+
+	if (at <= now)
+		return at;
+	while (g < SLACK_MAX && 2 * g <= (at - now) / 4)
+		g *= 2;
+	if ((at - now) / 4 < SLACK_MIN)
+		return at;
+	return (at + g - 1) / g * g;
+}
+
 size_t
 shaper_take(struct request *r, size_t want, struct shaper_wake *w)
 {
 	struct lim_wake lw;
-	uint64_t at;
+	uint64_t at, now;
 	size_t got;
 
 	if (!r->shaped ||
@@ -280,11 +305,11 @@ shaper_take(struct request *r, size_t want, struct shaper_wake *w)
 		pthread_mutex_unlock(&lock);
 		return want;
 	}
-	got = limiter_take(&lim, &r->flow, want, request_now(), &at, &lw);
+	now = request_now();
+	got = limiter_take(&lim, &r->flow, want, now, &at, &lw);
 	if (got > 0)
 		heap_remove(r);
-	else if (heap_set(r, at != 0 ? (at + SLACK - 1) / SLACK * SLACK :
-	    NEVER) == -1) {
+	else if (heap_set(r, at != 0 ? on_grid(at, now) : NEVER) == -1) {
 		/* Cannot happen while every waiter is a connection within
 		 * the limit the heap was sized for; fail open, loudly. */
 		if (!full_logged)

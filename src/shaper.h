@@ -23,6 +23,11 @@
 
 struct request;
 
+/* A GET whose own rate is at most this (B/s) gets PACE_SLOW buffers
+ * (request.h), where a grant's fixed cost matters most; faster ones get
+ * buffers that a refill's latency cannot drain. */
+#define SHAPER_SLOW_RATE	(512 * 1024)
+
 /* Requests to resume once the caller holds no lock (shaper_wake()).  One
  * shaper_take() adds at most two (the new heads of the client and the
  * global queue); uploads never add any. */

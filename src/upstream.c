@@ -296,7 +296,8 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	/* Pause before the next recv() rather than refuse it: what is refused
 	 * is copied and held by libcurl, a chunk more per slow client.
 	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.) */
-	if (ring_space(&r->down) < (r->rated ? CURL_MAX_WRITE_SIZE :
+	if (ring_space(&r->down) < (r->pace == PACE_SLOW ?
+	    CURL_MAX_WRITE_SIZE :
 	    r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
@@ -419,9 +420,13 @@ start(struct request *r)
 	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
 	    UPSTREAM_CHUNK_SMALL;
 	r->down_init = r->chunk;
-	if (r->rated) {
+	if (r->pace == PACE_SHAPED) {
 		if (r->chunk < UPSTREAM_CHUNK_SHAPED)
 			r->chunk = UPSTREAM_CHUNK_SHAPED;
+		r->down_init = 2 * r->chunk;
+	} else if (r->pace == PACE_SLOW) {
+		if (r->chunk < UPSTREAM_CHUNK_SLOW)
+			r->chunk = UPSTREAM_CHUNK_SLOW;
 		r->down_init = r->chunk;
 	}
 	pthread_mutex_unlock(&r->lock);

@@ -22,11 +22,14 @@
 #define UPSTREAM_CHUNK_SMALL	(8 * 1024)
 #define UPSTREAM_CHUNK_BIG	(256 * 1024)
 #define UPSTREAM_BIG_MAX	8
-/* A small-chunk transfer whose download rate is limited gets this chunk
- * and a buffer of the same size, refilled only when empty: one backend
- * read and one pause per two grants, and the reader rarely waits for
- * data, since the refill comes long before the next grant's tokens. */
-#define UPSTREAM_CHUNK_SHAPED	(32 * 1024)
+/* Least chunk of a limited download (request.h, enum req_pace).
+ * PACE_SHAPED: a buffer of two, so that the reader rarely waits for data
+ * between grants (a transfer waiting for data loses its turn in a shared
+ * rate).  PACE_SLOW: a buffer of one, refilled only when empty: one
+ * backend read and one pause per two grants, and the refill comes long
+ * before the next grant's tokens. */
+#define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
+#define UPSTREAM_CHUNK_SLOW	(32 * 1024)
 
 /* Start-up, main thread, after curl_global_init(): creates the multi handle
  * and prepares the backend CA.  Returns 0, or -1 with a message in err. */

@@ -330,19 +330,31 @@ for s in $scenarios; do
 		else none "1 GET 1m, 20 x 10 s" storage-proxy "(no rate options in this build)"; fi
 		s1 "$n1_port" nginx $nworkers ;;
 	2)	[ $sp_ok = 1 ] || none "2 GET 64k, 1000x1280 KiB" storage-proxy "(no rate options in this build)"
-		for r in 1 2; do	# interleaved rounds, so that the noise shows
+		# Interleaved rounds (ROUNDS, default 2), the order swapped
+		# every round, so that the noise shows and order does not count.
+		for r in $(seq "${ROUNDS:-2}"); do
 			sp10=""
+			if [ $((r % 2)) = 0 ]; then
+				s2 $r "$n2_port" "$nb_port" nginx $nworkers
+				ng10=$cpu10 ngtot=$cpu_s
+			fi
 			if [ $sp_ok = 1 ]; then
 				start_proxy --download-speed 64k --max-connections 300
 				s2 $r "$s_port" "$b_port" storage-proxy "$sproxy"
 				stop_proxy
 				sp10=$cpu10 sptot=$cpu_s
 			fi
-			s2 $r "$n2_port" "$nb_port" nginx $nworkers
-			[ -z "$sp10" ] || awk -v r=$r -v a="$sp10" -v b="$cpu10" -v c="$sptot" -v e="$cpu_s" \
+			if [ $((r % 2)) = 1 ]; then
+				s2 $r "$n2_port" "$nb_port" nginx $nworkers
+				ng10=$cpu10 ngtot=$cpu_s
+			fi
+			[ -z "$sp10" ] || awk -v r=$r -v a="$sp10" -v b="$ng10" -v c="$sptot" -v e="$ngtot" \
 				'BEGIN {printf "round %s: storage-proxy / nginx: cpu_10s %s, cpu_total %s\n", r,
 					(b > 0 ? sprintf("%.2f", a / b) : "-"), (e > 0 ? sprintf("%.2f", c / e) : "-")}' >>"$d/s2ratio"
 		done
+		[ -s "$d/s2ratio" ] && sort -t' ' -k7 -n "$d/s2ratio" | grep '^round' | awk '{v[NR] = $7 + 0} END {
+			m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "median over %d rounds: storage-proxy / nginx: cpu_10s %.2f\n", NR, m}' >>"$d/s2ratio"
 		k=$(grep -c 'worker_connections are not enough' "$d/nginx-proxy-error.log" || true)
 		[ "$k" = 0 ] || echo "scenario 2, nginx: $k times 'worker_connections are not enough'" >>"$d/notes" ;;
 	3)	if [ $sp_ok = 1 ]; then
