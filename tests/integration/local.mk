@@ -44,7 +44,8 @@ integration_tests = \
 	tests/integration/limit_upload.sh \
 	tests/integration/limit_xff.sh \
 	tests/integration/limit_reload.sh \
-	tests/integration/limit_burst.sh
+	tests/integration/limit_burst.sh \
+	tests/integration/limit_starvation.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
