@@ -99,7 +99,7 @@ static const struct opt opts[] = {
 	    "applies, like nginx's limit_rate_after", true, NULL },
 	{ "bucket-depth", 0, T_SIZE, OFF(bucket_depth), 0, RATE_MAX, "0",
 	    "token bucket depth in bytes: what a transfer that paused may send "
-	    "at once (0: 100 ms of the rate, at least 16k)", true, NULL },
+	    "at once (0: 100 ms of the rate, at least 64k)", true, NULL },
 	{ "client-speed", 0, T_SIZE, OFF(client_speed), 0, RATE_MAX, "0",
 	    "rate shared fairly by all GETs of one client address; "
 	    "0: unlimited", true, NULL },

@@ -388,7 +388,7 @@ shaper_log(const struct lim_limits *l, const char *trusted)
 		    (unsigned long long)l->depth);
 	else
 		snprintf(depth, sizeof(depth), "auto (100 ms of the rate, "
-		    "at least 16 KiB)");
+		    "at least 64 KiB)");
 	log_info("limits: download-speed %s per GET (burst %llu bytes), "
 	    "client-speed %s, global-speed %s, upload-speed %s per PUT/POST, "
 	    "max-connections %s GETs per client address, bucket-depth %s, "
