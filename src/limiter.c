@@ -280,7 +280,7 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 {
 	const struct lim_limits *m = &l->lim;
 	struct level lv[3];
-	size_t i, n, chunk = want, minchunk;
+	size_t i, n, chunk = want;
 	uint64_t wait_ns = 0, at;
 	bool starving, blocked = false, in_burst;
 
@@ -304,9 +304,6 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 			chunk = (size_t)cap;
 		refill(lv[i].b, lv[i].rate, lv[i].depth, now);
 	}
-	/* A waiter sleeps until a whole chunk is earned: one wake-up per
-	 * chunk, never a trickle of tiny grants. */
-	minchunk = chunk;
 	starving = m->max_wait_ns > 0 && f->wait_since > 0 &&
 	    now - f->wait_since >= m->max_wait_ns;
 	if (!f->in_line) {
@@ -319,7 +316,7 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 	}
 
 	if (!starving) {
-		/* FIFO: behind someone else in a shared queue, wait to be
+		/* Behind an earlier ticket in a shared queue: wait to be
 		 * woken when we reach the head. */
 		for (i = 0; i < n; i++)
 			if (lv[i].q != NULL && lv[i].q->head != NULL) {
@@ -328,9 +325,11 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 				if (lv[i].q->head != f)
 					blocked = true;
 			}
+		/* A waiter sleeps until the whole chunk is earned at every
+		 * level: one wake-up per chunk, never a trickle of tiny
+		 * grants. */
 		for (i = 0; i < n && !blocked; i++) {
-			__int128 need = (__int128)minchunk * NS;
-			__int128 avail = lv[i].b->tok > 0 ? lv[i].b->tok / NS : 0;
+			__int128 need = (__int128)chunk * NS;
 
 			if (lv[i].b->tok < need) {
 				uint64_t d = (uint64_t)((need - lv[i].b->tok +
@@ -340,8 +339,7 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 					wait_ns = d;
 				if (lv[i].q != NULL)
 					enqueue(lv[i].q, f, lv[i].kind);
-			} else if ((__int128)chunk > avail)
-				chunk = (size_t)avail;
+			}
 		}
 	}
 	if (blocked || wait_ns > 0) {
@@ -349,7 +347,7 @@ limiter_take(struct limiter *l, struct lim_flow *f, size_t want, uint64_t now,
 		 * held back by its own rate must not block a shared queue. */
 		for (i = 0; i < n && !blocked; i++)
 			if (lv[i].q != NULL && lv[i].b->tok >=
-			    (__int128)minchunk * NS)
+			    (__int128)chunk * NS)
 				dequeue(lv[i].q, f, lv[i].kind, w);
 		if (f->wait_since == 0)
 			f->wait_since = now;

@@ -130,7 +130,7 @@ struct request {
 	struct ring		 upload;		/* [L] client -> backend */
 	size_t			 down_max;		/* [I] cap of `down` */
 	size_t			 chunk;			/* [L] backend recv size */
-	size_t			 down_init;		/* [L] first cap of `down` */
+	size_t			 down_init;		/* [C] first cap of `down` */
 	uint64_t		 bytes_out;		/* [L] body bytes to client */
 	uint64_t		 bytes_in;		/* [L] body bytes from client */
 	uint64_t		 t_headers;		/* [L] ns, backend headers in */

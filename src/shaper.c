@@ -229,28 +229,28 @@ shaper_enter(struct request *r, bool upload, const char *xff)
 	int rc;
 
 	pthread_mutex_lock(&lock);
+	rate = lim.lim.download_rate;
 	clientaddr_resolve(&trust, r->client_addr, xff, r->limit_addr,
 	    sizeof(r->limit_addr));
 	rc = limiter_enter(&lim, &r->flow, upload, r->limit_addr,
 	    request_now());
-	rate = lim.lim.download_rate;
+	if (upload || !atomic_load(&rated_down))
+		r->pace = PACE_PLAIN;
+	else if (rate > 0 && rate <= SHAPER_SLOW_RATE)
+		r->pace = PACE_SLOW;
+	else
+		r->pace = PACE_SHAPED;
 	pthread_mutex_unlock(&lock);
-	if (rc == 0) {
-		r->shaped = true;
-		if (upload || !atomic_load(&rated_down))
-			r->pace = PACE_PLAIN;
-		else if (rate > 0 && rate <= SHAPER_SLOW_RATE)
-			r->pace = PACE_SLOW;
-		else
-			r->pace = PACE_SHAPED;
-	}
+	r->shaped = rc == 0;
 	return rc;
 }
 
 void
 shaper_start(struct request *r)
 {
-	if (!r->shaped)
+	/* Without a download rate there is no bucket to restart: no lock
+	 * per response. */
+	if (!r->shaped || !atomic_load(&rated_down))
 		return;
 	pthread_mutex_lock(&lock);
 	limiter_restart(&lim, &r->flow, request_now());
@@ -281,12 +281,10 @@ on_grid(uint64_t at, uint64_t now)
 {
 	uint64_t g = SLACK_MIN;
 
-	if (at <= now)
+	if (at <= now || (at - now) / 4 < SLACK_MIN)
 		return at;
 	while (g < SLACK_MAX && 2 * g <= (at - now) / 4)
 		g *= 2;
-	if ((at - now) / 4 < SLACK_MIN)
-		return at;
 	return (at + g - 1) / g * g;
 }
 

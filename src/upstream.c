@@ -295,10 +295,12 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	cb_bytes += len;
 	/* Pause before the next recv() rather than refuse it: what is refused
 	 * is copied and held by libcurl, a chunk more per slow client.
-	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.) */
+	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.)  A
+	 * PACE_SLOW buffer is refilled only when empty, so a whole recv()
+	 * fits; libcurl hands it over in pieces of CURL_MAX_WRITE_SIZE, and
+	 * pausing after the first would strand the rest in libcurl. */
 	if (ring_space(&r->down) < (r->pace == PACE_SLOW ?
-	    CURL_MAX_WRITE_SIZE :
-	    r->chunk)) {
+	    CURL_MAX_WRITE_SIZE : r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
 		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
