@@ -126,6 +126,8 @@ struct request {
 	size_t			 credit;		/* [L] bytes granted, not sent */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */
+	bool			 sent_all;		/* [C] curl has the whole
+							   request body, or none */
 	struct ring		 down;			/* [L] backend -> client */
 	struct ring		 upload;		/* [L] client -> backend */
 	size_t			 down_max;		/* [I] cap of `down` */

@@ -268,6 +268,20 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* The curl_easy_pause() mask that stops the download.  libcurl 7.88
+ * treats a pause of one direction as "run the other now": it forces a
+ * read of the socket at the next timer, and what that read gets goes into
+ * its pause buffer (one more copy, an allocation, and a full buffer held
+ * per transfer).  So once the request body is all sent, both directions
+ * are paused.  Called under r's lock. */
+static int
+pause_mask(const struct request *r)
+{
+	if (r->sent_all)
+		return CURLPAUSE_ALL;
+	return CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
+}
+
 static size_t
 on_write(char *buf, size_t size, size_t n, void *arg)
 {
@@ -303,7 +317,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	    CURL_MAX_WRITE_SIZE : r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
-		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
+		mask = pause_mask(r);
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (mask != 0 && !in_unpause)
@@ -327,6 +341,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	len = ring_read(&r->upload, buf, size * n);
 	if (len == 0) {
 		if (r->upload_eof) {
+			r->sent_all = true;
 			pthread_mutex_unlock(&r->lock);
 			return 0;
 		}
@@ -452,12 +467,14 @@ start(struct request *r)
 	else if (cfg->upstream_ca[0] != '\0')
 		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->upstream_ca);
 
+	r->sent_all = true;
 	if (r->head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (r->has_body || strcmp(r->method, "PUT") == 0 ||
 	    strcmp(r->method, "POST") == 0) {
 		/* PUT and POST always carry a length, 0 included. */
 		upload_size = r->has_body ? r->req_length : 0;
+		r->sent_all = false;
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
@@ -523,7 +540,7 @@ unpause(struct request *r)
 	/* on_write may have filled the buffer meanwhile. */
 	pthread_mutex_lock(&r->lock);
 	if (r->down_paused && !(mask & CURLPAUSE_RECV))
-		mask = CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
+		mask = pause_mask(r);
 	else
 		mask = -1;
 	pthread_mutex_unlock(&r->lock);
