@@ -234,8 +234,12 @@ easy_new(struct slot *s, struct curl_slist *resolve)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
 	if (cfg->timeout_ms != 0)
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
-	if (cfg->cafile != NULL)
+	if (cfg->cafile != NULL) {
+		/* Only these: libcurl-gnutls would also load the whole system
+		 * CA directory for every handshake (30 ms here). */
 		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->cafile);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	if (cfg->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);

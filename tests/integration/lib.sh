@@ -45,6 +45,9 @@ fi
 	fail "storage-proxy binary not found (set STORAGE_PROXY=path)"
 STORAGE_PROXY=$(cd "$(dirname "$STORAGE_PROXY")" && pwd)/$(basename "$STORAGE_PROXY")
 
+# The benchmark program is built next to the daemon.
+BENCH=${STORAGE_PROXY_BENCH:-$(dirname "$STORAGE_PROXY")/storage-proxy-bench}
+
 T=$(mktemp -d -t "sp-$TESTNAME.XXXXXX")
 PIDS=""
 cleanup() {

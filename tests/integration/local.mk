@@ -45,7 +45,9 @@ integration_tests = \
 	tests/integration/limit_xff.sh \
 	tests/integration/limit_reload.sh \
 	tests/integration/limit_burst.sh \
-	tests/integration/limit_starvation.sh
+	tests/integration/limit_starvation.sh \
+	tests/integration/bench_verify.sh \
+	tests/integration/bench_agrees.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
