@@ -60,8 +60,8 @@ struct bench_cfg {
 /* Per connection (slot): it runs one transfer at a time. */
 struct bench_conn {
 	uint64_t	 bytes;		/* body bytes received */
-	uint64_t	 t_first;	/* ns since start of the first body byte;
-					   0: none yet */
+	uint64_t	 t_first;	/* ns since start of its first response
+					   (header); 0: none yet */
 	uint64_t	 t_last;	/* ns since start of the last one */
 	uint64_t	 done;		/* transfers completed without error */
 	uint64_t	 errors;

@@ -38,8 +38,9 @@ report_err_name(enum bench_err e)
 	return e < ERR_KINDS ? err_names[e] : "?";
 }
 
-/* A connection's rate: its body bytes over the time from its first body
- * byte to its last (so without connection set-up); 0 when unmeasurable. */
+/* A connection's rate: its body bytes over the time from its first
+ * response's start to its last body byte (so without connection set-up);
+ * 0 when unmeasurable. */
 static double
 conn_rate(const struct bench_conn *c)
 {

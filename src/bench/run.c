@@ -93,6 +93,22 @@ on_body(char *buf, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* A connection's time starts with its first response: a limiter that
+ * starts each response with an empty bucket sends the first body byte a
+ * grant later, and that wait belongs to the rate. */
+static size_t
+on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct slot *s = arg;
+	struct bench_conn *c = &res->conn[s->idx];
+	uint64_t now = mono_ns() - t0;
+
+	(void)buf;
+	if (c->t_first == 0 && (deadline == 0 || now < deadline))
+		c->t_first = now ? now : 1;
+	return size * n;
+}
+
 static enum bench_err
 classify(CURLcode rc)
 {
@@ -229,6 +245,8 @@ easy_new(struct slot *s, struct curl_slist *resolve)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
