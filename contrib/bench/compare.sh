@@ -1,0 +1,313 @@
+#!/bin/bash
+# The comparison: the same scenarios against (a) the backend directly,
+# (b) storage-proxy and (c) nginx configured as the update server's storage
+# proxy (TLS, limit_rate and limit_conn on GET, proxy_request_buffering
+# off, HTTP/1.1 upstream with keep-alive), interleaved in one run, the
+# order rotated every round.  The backend is an nginx of its own serving
+# static files (raw speed; it also discards upload bodies), so that each
+# proxy's CPU figures are its own.  Clients: storage-proxy-bench for
+# downloads, curl for uploads.  Scenarios:
+#   get1g   one unthrottled 1 GiB HTTPS download: MB/s, proxy CPU s/GiB
+#   small   4 KiB GETs, keep-alive, 64 connections, 5 s: requests/s, p50/p99
+#   rate20  20 clients at 1 MiB/s for 10 s: each one's rate / the limit
+#   rate1k  1,000 clients at 64 KiB/s for 14 s: rate / limit, and the
+#           proxy's CPU seconds in 10 s while all 1,000 stream, peak RSS
+#   put1g   upload of a 1 GiB object: MB/s
+# Prints one line per measurement, then the table: per proxy the median
+# over the rounds, storage-proxy/nginx per round and its median, and the
+# spread of that ratio over the rounds (the noise of this run).
+# Loopback only; leaves nothing running; about 6 minutes with 3 rounds.
+# Usage: contrib/bench/compare.sh [ROUNDS]   (default 3; needs nginx, curl,
+# openssl; run from a built source tree)
+set -eu
+rounds=${1:-3}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+proxy=${STORAGE_PROXY:-$top/src/storage-proxy}
+bench=${STORAGE_PROXY_BENCH:-$top/src/storage-proxy-bench}
+py=/usr/bin/python3
+for b in "$proxy" "$bench"; do
+	[ -x "$b" ] || { echo "build first: $b not found" >&2; exit 1; }
+done
+for t in nginx curl openssl $py; do
+	command -v "$t" >/dev/null || { echo "$t not installed" >&2; exit 1; }
+done
+nofile=8192
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $nofile ] || ulimit -n $nofile ||
+	{ echo "need ulimit -n >= $nofile" >&2; exit 1; }
+
+d=$(mktemp -d -t sp-compare.XXXXXX)
+pids=""
+cleanup() {
+	trap - EXIT INT TERM
+	local p n left=""
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for n in backend proxy; do
+		[ -f "$d/nginx-$n.pid" ] || continue
+		p=$(cat "$d/nginx-$n.pid")
+		left="$left $p $(pgrep -P "$p" | tr '\n' ' ')"
+		kill "$p" 2>/dev/null || true
+	done
+	for _ in $(seq 30); do
+		n=0
+		for p in $pids $left; do kill -0 "$p" 2>/dev/null && n=1; done
+		[ $n = 0 ] && break
+		sleep 0.1
+	done
+	for p in $pids $left; do kill -9 "$p" 2>/dev/null || true; done
+	rm -rf "$d"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {	# PORT PID
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+nap() { sleep "$1" & wait $!; }
+b_port=$(port); n_port=$(port)
+
+mkdir -p "$d/www"
+chmod 755 "$d" "$d/www"
+head -c $((1024 * 1024 * 1024)) /dev/urandom >"$d/www/obj1g.bin"
+head -c $((32 * 1024 * 1024)) /dev/urandom >"$d/www/obj32m.bin"
+head -c $((1280 * 1024)) /dev/urandom >"$d/www/obj1280k.bin"
+head -c 4096 /dev/urandom >"$d/www/obj4k.bin"
+chmod 644 "$d"/www/*
+sha1g=$(sha256sum "$d/www/obj1g.bin" | cut -d' ' -f1)
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io \
+	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
+	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
+
+# The backend: static files; PUTs under /sink/ are read and discarded.
+cat >"$d/nginx-backend.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $d/nginx-backend.pid;
+error_log $d/nginx-backend-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path $d/body;
+  server {
+    listen 127.0.0.1:$b_port;
+    root $d/www;
+    client_max_body_size 0;
+    location /sink/ { return 204; }
+  }
+}
+CONF
+# The deployment's proxy, with limit_rate \$speed by server (none, 1m, 64k)
+# and limit_conn above the clients per address here (accounted, not hit).
+# worker_connections 4096: 1,000 proxied downloads take 2,000 (the
+# deployment's 1024 drops about 5 % of them, see limits.sh).
+server_block() {	# PORT RATE_VARIABLE
+	cat <<CONF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_certificate $d/cert.crt;
+    ssl_certificate_key $d/key.pem;
+    client_max_body_size 0;
+    proxy_request_buffering off;
+    proxy_max_temp_file_size 0;
+    limit_conn perip 1100;
+    location / {
+      limit_rate \$$2;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_pass http://backend;
+    }
+  }
+CONF
+}
+n0=$(port); n1=$(port); n2=$(port)
+cat >"$d/nginx-proxy.conf" <<CONF
+worker_processes 2;
+worker_rlimit_nofile $nofile;
+pid $d/nginx-proxy.pid;
+error_log $d/nginx-proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  limit_conn_zone \$binary_remote_addr zone=perip:10m;
+  map \$request_method \$speed_none { default 0; }
+  map \$request_method \$speed_1m { GET 1m; default 0; }
+  map \$request_method \$speed_64k { GET 64k; default 0; }
+  upstream backend { server 127.0.0.1:$b_port; keepalive 32; }
+$(server_block "$n0" speed_none)
+$(server_block "$n1" speed_1m)
+$(server_block "$n2" speed_64k)
+}
+CONF
+nginx -c "$d/nginx-backend.conf" -p "$d"
+nginx -c "$d/nginx-proxy.conf" -p "$d"
+wait_port "$n2" "$(cat "$d/nginx-proxy.pid")"
+nworkers=$(pgrep -P "$(cat "$d/nginx-proxy.pid")" | tr '\n' ' ')
+for f in obj1g.bin obj32m.bin obj1280k.bin; do	# warm the page cache
+	curl -sS -o /dev/null "http://127.0.0.1:$b_port/$f"
+done
+
+sproxy=""
+start_proxy() {	# storage-proxy with these options; sets s_port
+	s_port=$(port)
+	"$proxy" --port "$s_port" --bind 127.0.0.1 --cert "$d/cert.crt" --key "$d/key.pem" \
+		--upstream "http://127.0.0.1:$b_port" --access-log off --shutdown-timeout 1s \
+		"$@" 2>>"$d/proxy.log" &
+	sproxy=$!
+	pids="$pids $sproxy"
+	wait_port "$s_port" "$sproxy" || { echo "storage-proxy did not start:" >&2; cat "$d/proxy.log" >&2; exit 1; }
+}
+stop_proxy() { kill "$sproxy"; wait "$sproxy" 2>/dev/null || true; }
+hz=$(getconf CLK_TCK)
+cpu_ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
+rss_kib() { for p in "$@"; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'; }
+B() { "$bench" --no-progress --cacert "$d/cert.crt" --format json "$@"; }
+jget() { $py -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+rec() { echo "$*" >>"$d/records"; echo "$*"; }	# SCENARIO TARGET ROUND KEY=VALUE...
+
+# Each scenario against one target: "direct", "storage-proxy" or "nginx".
+url_of() {	# TARGET SP_PORT NGINX_PORT PATH
+	case $1 in
+	direct) echo "http://127.0.0.1:$b_port/$4" ;;
+	storage-proxy) echo "https://127.0.0.1:$2/$4" ;;
+	nginx) echo "https://127.0.0.1:$3/$4" ;;
+	esac
+}
+pids_of() { case $1 in storage-proxy) echo "$sproxy" ;; nginx) echo "$nworkers" ;; *) echo "" ;; esac; }
+
+get1g() {	# ROUND TARGET
+	local p c0 c1 j=$d/j.json
+	p=$(pids_of "$2")
+	[ -z "$p" ] || c0=$(cpu_ticks $p)
+	# Checked in full once (the digest costs the client CPU that the
+	# timed run leaves to the proxy), then timed with its size checked.
+	B --sha256 "$sha1g" "$(url_of "$2" "$s_port" "$n0" obj1g.bin)" >"$j" ||
+		{ echo "get1g $2: wrong bytes: $(cat "$j")" >&2; return 1; }
+	[ -z "$p" ] || c0=$(cpu_ticks $p)
+	B --size $((1 << 30)) "$(url_of "$2" "$s_port" "$n0" obj1g.bin)" >"$j" ||
+		{ echo "get1g $2: $(cat "$j")" >&2; return 1; }
+	local cpu=-
+	[ -z "$p" ] || { c1=$(cpu_ticks $p); cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz}'); }
+	rec get1g "$2" "$1" "MBps=$(jget "$j" '"%.0f" % (j["throughput_Bps"] / 1e6)')" "cpu_s_per_GiB=$cpu"
+}
+small() {
+	local j=$d/j.json
+	B -c 64 -d 5s --size 4096 "$(url_of "$2" "$s_port" "$n0" obj4k.bin)" >"$j" || true
+	rec small "$2" "$1" "rps=$(jget "$j" '"%.0f" % j["requests_per_s"]')" \
+		"p50_ms=$(jget "$j" '"%.2f" % (j["ttfb_s"]["p50"] * 1e3)')" \
+		"p99_ms=$(jget "$j" '"%.2f" % (j["ttfb_s"]["p99"] * 1e3)')" \
+		"failed=$(jget "$j" 'j["failed"]')"
+}
+rate20() {
+	local j=$d/j.json
+	B -c 20 -d 10s --target 1m "$(url_of "$2" "$s_port" "$n1" obj32m.bin)" >"$j" || true
+	rec rate20 "$2" "$1" "min=$(jget "$j" '"%.3f" % j["ratio"]["min"]')" \
+		"median=$(jget "$j" '"%.3f" % j["ratio"]["median"]')" \
+		"max=$(jget "$j" '"%.3f" % j["ratio"]["max"]')" "failed=$(jget "$j" 'j["failed"]')"
+}
+rate1k() {	# the CPU window: 10 s from 3.5 s after the launch
+	local j=$d/j.json p b ca cb ta tb peak=0 r t
+	p=$(pids_of "$2")
+	B -c 1000 -d 14s --target 64k "$(url_of "$2" "$s_port" "$n2" obj1280k.bin)" >"$j" &
+	b=$!
+	pids="$pids $b"
+	nap 3.5
+	ca=$(cpu_ticks $p); ta=${EPOCHREALTIME/[.,]/}
+	for t in $(seq 50); do
+		r=$(rss_kib $p); [ "$r" -gt "$peak" ] && peak=$r
+		nap 0.2
+	done
+	cb=$(cpu_ticks $p); tb=${EPOCHREALTIME/[.,]/}
+	wait "$b" || true
+	rec rate1k "$2" "$1" "min=$(jget "$j" '"%.3f" % j["ratio"]["min"]')" \
+		"median=$(jget "$j" '"%.3f" % j["ratio"]["median"]')" \
+		"max=$(jget "$j" '"%.3f" % j["ratio"]["max"]')" \
+		"cpu_s_10s=$(awk -v a="$ca" -v b="$cb" -v t="$((tb - ta))" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz * 1e7 / t}')" \
+		"rss_MiB=$((peak / 1024))" "failed=$(jget "$j" 'j["failed"]')"
+}
+put1g() {
+	local s
+	s=$(curl -sS --fail --cacert "$d/cert.crt" -T "$d/www/obj1g.bin" -o /dev/null \
+		-w '%{speed_upload}' "$(url_of "$2" "$s_port" "$n0" sink/obj)") ||
+		{ echo "put1g $2 failed" >&2; return 1; }
+	rec put1g "$2" "$1" "MBps=$(awk -v s="$s" 'BEGIN {printf "%.0f", s / 1e6}')"
+}
+
+: >"$d/records"
+targets="direct storage-proxy nginx"
+for r in $(seq "$rounds"); do
+	# Rotate the order every round.
+	set -- $targets
+	case $((r % 3)) in
+	1) order="$1 $2 $3" ;; 2) order="$2 $3 $1" ;; 0) order="$3 $1 $2" ;;
+	esac
+	start_proxy
+	for t in $order; do get1g "$r" "$t"; done
+	for t in $order; do small "$r" "$t"; done
+	for t in $order; do put1g "$r" "$t"; done
+	stop_proxy
+	start_proxy --download-speed 1m
+	for t in $order; do [ "$t" = direct ] || rate20 "$r" "$t"; done
+	stop_proxy
+	start_proxy --download-speed 64k
+	for t in $order; do [ "$t" = direct ] || rate1k "$r" "$t"; done
+	stop_proxy
+done
+
+echo
+$py - "$d/records" <<'PY'
+import statistics, sys
+recs = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    scn, tgt, rnd = f[0], f[1], int(f[2])
+    for kv in f[3:]:
+        k, v = kv.split("=")
+        try:
+            v = float(v)
+        except ValueError:
+            continue
+        recs.setdefault((scn, k), {}).setdefault(tgt, {})[rnd] = v
+rows = [("get1g", "MBps", "1 GiB HTTPS download, MB/s", "up"),
+        ("get1g", "cpu_s_per_GiB", "  proxy CPU s per GiB", "down"),
+        ("small", "rps", "4 KiB GETs, 64 conns, requests/s", "up"),
+        ("small", "p50_ms", "  first byte p50, ms", "down"),
+        ("small", "p99_ms", "  first byte p99, ms", "down"),
+        ("rate20", "median", "20 at 1 MiB/s, rate/limit median", "exact"),
+        ("rate20", "min", "  min", "exact"),
+        ("rate20", "max", "  max", "exact"),
+        ("rate1k", "median", "1,000 at 64 KiB/s, rate/limit median", "exact"),
+        ("rate1k", "min", "  min", "exact"),
+        ("rate1k", "max", "  max", "exact"),
+        ("rate1k", "cpu_s_10s", "  proxy CPU s per 10 s", "down"),
+        ("rate1k", "rss_MiB", "  proxy peak RSS, MiB", "down"),
+        ("put1g", "MBps", "1 GiB upload, MB/s", "up")]
+def med(d):
+    return statistics.median(d.values()) if d else None
+def fmt(x):
+    return "-" if x is None else (f"{x:.3f}" if abs(x) < 10 else f"{x:.0f}")
+print(f"{'measure':<38} {'direct':>8} {'s-proxy':>8} {'nginx':>8} {'s/n':>6} {'s/n per round':<24} spread")
+for scn, key, label, _ in rows:
+    d = recs.get((scn, key), {})
+    dv, sv, nv = med(d.get("direct", {})), med(d.get("storage-proxy", {})), med(d.get("nginx", {}))
+    per = []
+    for rnd in sorted(d.get("storage-proxy", {})):
+        s, n = d["storage-proxy"].get(rnd), d.get("nginx", {}).get(rnd)
+        if s is not None and n:
+            per.append(s / n)
+    ratio = statistics.median(per) if per else None
+    spread = (max(per) - min(per)) / ratio if per and ratio else None
+    print(f"{label:<38} {fmt(dv):>8} {fmt(sv):>8} {fmt(nv):>8} {fmt(ratio):>6} "
+          f"{' '.join(f'{x:.2f}' for x in per):<24} {'-' if spread is None else f'{spread * 100:.0f} %'}")
+print()
+print("Medians over the rounds; s/n: storage-proxy / nginx, per round and its")
+print("median; spread: (max - min) / median of the per-round ratios, the noise of")
+print("this run.  Rates are each client's body bytes from its response's start")
+print("to its last byte before the end, over the limit (1: exact).  direct is")
+print("the backend nginx over plain HTTP, without a limit.")
+PY
