@@ -126,6 +126,8 @@ struct request {
 	size_t			 credit;		/* [L] bytes granted, not sent */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */
+	uint64_t		 t_up_wake;		/* [L] ns of the last wake-up
+							   of the upload (on_body) */
 	bool			 sent_all;		/* [C] curl has the whole
 							   request body, or none */
 	struct ring		 down;			/* [L] backend -> client */

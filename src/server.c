@@ -48,6 +48,12 @@
 #define LAZY_HORIZON	(20 * 1000000ULL)
 /* Upload buffer per request, in bytes. */
 #define UPLOAD_BUFFER	(256 * 1024)
+/* A backend transfer waiting for upload data is woken when this much is
+ * buffered, or when it last was this long ago (ns), or at the end of the
+ * body: one wake-up per TLS record cost a third of the upload speed, and
+ * a slow sender still has each chunk forwarded at once. */
+#define UPLOAD_WAKE_BYTES	(64 * 1024)
+#define UPLOAD_WAKE_NS		(100 * 1000000ULL)
 
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
@@ -383,10 +389,13 @@ on_body(struct request *r, const char *data, size_t *size)
 		data += n;
 		*size -= n;
 		r->bytes_in += n;
-		if (n > 0 && r->up_paused) {
-			r->up_paused = false;
-			wake = true;
-		}
+	}
+	if (r->up_paused && r->upload.len > 0 &&
+	    (r->upload.len >= UPLOAD_WAKE_BYTES || *size > 0 ||
+	    request_now() - r->t_up_wake >= UPLOAD_WAKE_NS)) {
+		r->up_paused = false;
+		r->t_up_wake = request_now();
+		wake = true;
 	}
 	if (*size > 0)
 		request_suspend(r, tokens ? WAIT_TOKENS : WAIT_UPLOAD);

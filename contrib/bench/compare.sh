@@ -13,12 +13,15 @@
 #   rate1k  1,000 clients at 64 KiB/s for 14 s: rate / limit, and the
 #           proxy's CPU seconds in 10 s while all 1,000 stream, peak RSS
 #   put1g   upload of a 1 GiB object: MB/s
+#   s3get   realism: presigned GETs (SigV4, as devices get them) of a 4 MiB
+#           artifact from s3rver, checked by sha256, 20 connections for
+#           10 s: MB/s, first byte p50/p99
 # Prints one line per measurement, then the table: per proxy the median
 # over the rounds, storage-proxy/nginx per round and its median, and the
 # spread of that ratio over the rounds (the noise of this run).
 # Loopback only; leaves nothing running; about 6 minutes with 3 rounds.
 # Usage: contrib/bench/compare.sh [ROUNDS]   (default 3; needs nginx, curl,
-# openssl; run from a built source tree)
+# openssl, s3rver and Debian's python3-boto3; run from a built source tree)
 set -eu
 rounds=${1:-3}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,7 +31,7 @@ py=/usr/bin/python3
 for b in "$proxy" "$bench"; do
 	[ -x "$b" ] || { echo "build first: $b not found" >&2; exit 1; }
 done
-for t in nginx curl openssl $py; do
+for t in nginx curl openssl $py s3rver; do
 	command -v "$t" >/dev/null || { echo "$t not installed" >&2; exit 1; }
 done
 nofile=8192
@@ -68,7 +71,7 @@ wait_port() {	# PORT PID
 	return 1
 }
 nap() { sleep "$1" & wait $!; }
-b_port=$(port); n_port=$(port)
+b_port=$(port); n_port=$(port); s3_port=$(port)
 
 mkdir -p "$d/www"
 chmod 755 "$d" "$d/www"
@@ -105,7 +108,7 @@ CONF
 # and limit_conn above the clients per address here (accounted, not hit).
 # worker_connections 4096: 1,000 proxied downloads take 2,000 (the
 # deployment's 1024 drops about 5 % of them, see limits.sh).
-server_block() {	# PORT RATE_VARIABLE
+server_block() {	# PORT RATE_VARIABLE [UPSTREAM]
 	cat <<CONF
   server {
     listen 127.0.0.1:$1 ssl;
@@ -120,12 +123,12 @@ server_block() {	# PORT RATE_VARIABLE
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host \$http_host;
-      proxy_pass http://backend;
+      proxy_pass http://${3:-backend};
     }
   }
 CONF
 }
-n0=$(port); n1=$(port); n2=$(port)
+n0=$(port); n1=$(port); n2=$(port); n3=$(port)
 cat >"$d/nginx-proxy.conf" <<CONF
 worker_processes 2;
 worker_rlimit_nofile $nofile;
@@ -139,7 +142,9 @@ http {
   map \$request_method \$speed_1m { GET 1m; default 0; }
   map \$request_method \$speed_64k { GET 64k; default 0; }
   upstream backend { server 127.0.0.1:$b_port; keepalive 32; }
+  upstream s3 { server 127.0.0.1:$s3_port; keepalive 32; }
 $(server_block "$n0" speed_none)
+$(server_block "$n3" speed_none s3)
 $(server_block "$n1" speed_1m)
 $(server_block "$n2" speed_64k)
 }
@@ -148,6 +153,39 @@ nginx -c "$d/nginx-backend.conf" -p "$d"
 nginx -c "$d/nginx-proxy.conf" -p "$d"
 wait_port "$n2" "$(cat "$d/nginx-proxy.pid")"
 nworkers=$(pgrep -P "$(cat "$d/nginx-proxy.pid")" | tr '\n' ' ')
+# The S3 server, path-style (else the Host reads as a bucket name), with
+# a 4 MiB artifact.
+mkdir -p "$d/s3data"
+s3rver -d "$d/s3data" -a 127.0.0.1 -p "$s3_port" --silent --no-vhost-buckets \
+	>"$d/s3rver.log" 2>&1 &
+pids="$pids $!"
+wait_port "$s3_port" "$!" || { echo "s3rver did not start" >&2; exit 1; }
+head -c $((4 * 1024 * 1024)) /dev/urandom >"$d/artifact"
+sha4m=$(sha256sum "$d/artifact" | cut -d' ' -f1)
+AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null $py - "$s3_port" "$d/artifact" <<'PY'
+import sys, boto3
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:" + sys.argv[1],
+                  region_name="us-east-1", aws_access_key_id="S3RVER",
+                  aws_secret_access_key="S3RVER")
+s3.create_bucket(Bucket="artifacts")
+with open(sys.argv[2], "rb") as f:
+    s3.put_object(Bucket="artifacts", Key="update.mender", Body=f)
+PY
+presign() {	# SCHEME PORT: a URL list of 20 presigned GETs for s3.docker.mender.io:PORT
+	AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null $py - "$1" "$2" "$sha4m" <<'PY'
+import sys, boto3
+from botocore.config import Config
+s3 = boto3.client("s3", endpoint_url=sys.argv[1] + "://s3.docker.mender.io:" + sys.argv[2],
+                  region_name="us-east-1", aws_access_key_id="S3RVER",
+                  aws_secret_access_key="S3RVER",
+                  config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+for i in range(20):
+    print(s3.generate_presigned_url("get_object", ExpiresIn=86400, Params={
+        "Bucket": "artifacts", "Key": "update.mender",
+        "ResponseContentDisposition": 'attachment; filename="update-%d.mender"' % i}),
+        "sha256=" + sys.argv[3], "size=4194304")
+PY
+}
 for f in obj1g.bin obj32m.bin obj1280k.bin; do	# warm the page cache
 	curl -sS -o /dev/null "http://127.0.0.1:$b_port/$f"
 done
@@ -156,8 +194,8 @@ sproxy=""
 start_proxy() {	# storage-proxy with these options; sets s_port
 	s_port=$(port)
 	"$proxy" --port "$s_port" --bind 127.0.0.1 --cert "$d/cert.crt" --key "$d/key.pem" \
-		--upstream "http://127.0.0.1:$b_port" --access-log off --shutdown-timeout 1s \
-		"$@" 2>>"$d/proxy.log" &
+		--upstream "${upstream:-http://127.0.0.1:$b_port}" --access-log off \
+		--shutdown-timeout 1s "$@" 2>>"$d/proxy.log" &
 	sproxy=$!
 	pids="$pids $sproxy"
 	wait_port "$s_port" "$sproxy" || { echo "storage-proxy did not start:" >&2; cat "$d/proxy.log" >&2; exit 1; }
@@ -230,6 +268,16 @@ rate1k() {	# the CPU window: 10 s from 3.5 s after the launch
 		"cpu_s_10s=$(awk -v a="$ca" -v b="$cb" -v t="$((tb - ta))" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz * 1e7 / t}')" \
 		"rss_MiB=$((peak / 1024))" "failed=$(jget "$j" 'j["failed"]')"
 }
+s3get() {	# needs the storage-proxy in front of s3rver (s_port)
+	local j=$d/j.json p
+	case $2 in direct) p=$s3_port; presign http "$p" ;; storage-proxy) p=$s_port; presign https "$p" ;;
+	nginx) p=$n3; presign https "$p" ;; esac >"$d/s3.list"
+	B -c 20 -d 10s -i "$d/s3.list" --resolve "s3.docker.mender.io:$p:127.0.0.1" >"$j" || true
+	rec s3get "$2" "$1" "MBps=$(jget "$j" '"%.0f" % (j["throughput_Bps"] / 1e6)')" \
+		"p50_ms=$(jget "$j" '"%.2f" % (j["ttfb_s"]["p50"] * 1e3)')" \
+		"p99_ms=$(jget "$j" '"%.2f" % (j["ttfb_s"]["p99"] * 1e3)')" \
+		"failed=$(jget "$j" 'j["failed"]')"
+}
 put1g() {
 	local s
 	s=$(curl -sS --fail --cacert "$d/cert.crt" -T "$d/www/obj1g.bin" -o /dev/null \
@@ -256,6 +304,9 @@ for r in $(seq "$rounds"); do
 	stop_proxy
 	start_proxy --download-speed 64k
 	for t in $order; do [ "$t" = direct ] || rate1k "$r" "$t"; done
+	stop_proxy
+	upstream=http://127.0.0.1:$s3_port start_proxy
+	for t in $order; do s3get "$r" "$t"; done
 	stop_proxy
 done
 
@@ -286,7 +337,10 @@ rows = [("get1g", "MBps", "1 GiB HTTPS download, MB/s", "up"),
         ("rate1k", "max", "  max", "exact"),
         ("rate1k", "cpu_s_10s", "  proxy CPU s per 10 s", "down"),
         ("rate1k", "rss_MiB", "  proxy peak RSS, MiB", "down"),
-        ("put1g", "MBps", "1 GiB upload, MB/s", "up")]
+        ("put1g", "MBps", "1 GiB upload, MB/s", "up"),
+        ("s3get", "MBps", "s3rver: presigned 4 MiB GETs x 20, MB/s", "up"),
+        ("s3get", "p50_ms", "  first byte p50, ms", "down"),
+        ("s3get", "p99_ms", "  first byte p99, ms", "down")]
 def med(d):
     return statistics.median(d.values()) if d else None
 def fmt(x):
