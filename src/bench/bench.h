@@ -47,6 +47,7 @@ struct bench_cfg {
 	uint64_t	 target;	/* B/s per connection; 0: none */
 	uint64_t	 interval_ms;	/* width of a time bin */
 	uint64_t	 timeout_ms;	/* per transfer; 0: none */
+	uint64_t	 ramp_ms;	/* connection starts spread over this */
 	const char	*cafile;
 	bool		 insecure;
 	const char	*resolve[BENCH_RESOLVE_MAX];

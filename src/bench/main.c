@@ -34,6 +34,8 @@ usage(FILE *f)
 "      --size N          expected body size in bytes (same)\n"
 "      --target RATE     target rate per connection (64k, 1m): rates are\n"
 "                        also shown as ratios of it\n"
+"      --ramp T          start the connections evenly over T (devices\n"
+"                        arriving), not all at once\n"
 "      --interval T      time bin of the plot (default 1s)\n"
 "      --timeout T       limit per transfer (default none)\n"
 "      --cacert FILE     CA certificates for https\n"
@@ -150,7 +152,7 @@ out:
 	return ret;
 }
 
-enum { O_SHA = 256, O_SIZE, O_TARGET, O_INTERVAL, O_TIMEOUT, O_CACERT,
+enum { O_SHA = 256, O_SIZE, O_TARGET, O_INTERVAL, O_RAMP, O_TIMEOUT, O_CACERT,
     O_RESOLVE, O_INTERFACE, O_FORMAT, O_PLOT, O_PROGRESS, O_NOPROGRESS };
 
 static const struct option longopts[] = {
@@ -162,6 +164,7 @@ static const struct option longopts[] = {
 	{ "size", required_argument, NULL, O_SIZE },
 	{ "target", required_argument, NULL, O_TARGET },
 	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "ramp", required_argument, NULL, O_RAMP },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "cacert", required_argument, NULL, O_CACERT },
 	{ "insecure", no_argument, NULL, 'k' },
@@ -244,6 +247,13 @@ parse_args(int argc, char **argv, struct bench_cfg *c)
 				return bad("interval", optarg,
 				    "a duration such as 500ms");
 			c->interval_ms = v;
+			break;
+		case O_RAMP:
+			if (units_parse_duration(optarg, &v) == -1 ||
+			    v > 3600000)
+				return bad("ramp", optarg,
+				    "a duration up to 1h");
+			c->ramp_ms = v;
 			break;
 		case O_TIMEOUT:
 			if (units_parse_duration(optarg, &v) == -1 ||

@@ -277,7 +277,7 @@ run_bench(const struct bench_cfg *c, struct bench_result *r)
 	CURLM *multi = NULL;
 	CURLMsg *m;
 	uint64_t now, next_progress = 1000000000ULL;
-	unsigned i, active = 0;
+	unsigned i, active = 0, started = 0;
 	int left, ret = -1;
 	size_t k;
 
@@ -312,16 +312,28 @@ run_bench(const struct bench_cfg *c, struct bench_result *r)
 		}
 	}
 	t0 = mono_ns();
-	for (i = 0; i < c->conns; i++)
-		active += slot_start(multi, &slots[i]);
-	while (active > 0 && !oom) {
+	/* Connection i starts at i * ramp / conns (all at once without a
+	 * ramp), as a fleet's devices arrive over time. */
+	while ((active > 0 || started < c->conns) && !oom) {
 		int running, timeout = 100;
+		uint64_t next;
 
 		now = mono_ns() - t0;
+		while (started < c->conns && (next = c->ramp_ms * 1000000ULL *
+		    started / c->conns) <= now) {
+			active += slot_start(multi, &slots[started]);
+			started++;
+		}
+		if (active == 0 && started == c->conns)
+			break;
 		if (deadline != 0 && now >= deadline)
 			break;
 		if (deadline != 0 && deadline - now < 100000000ULL)
 			timeout = (int)((deadline - now) / 1000000ULL) + 1;
+		if (started < c->conns && (next = c->ramp_ms * 1000000ULL *
+		    started / c->conns) > now && (next - now) / 1000000ULL <
+		    (uint64_t)timeout)
+			timeout = (int)((next - now) / 1000000ULL) + 1;
 		curl_multi_poll(multi, NULL, 0, timeout, NULL);
 		curl_multi_perform(multi, &running);
 		while ((m = curl_multi_info_read(multi, &left)) != NULL) {
