@@ -77,7 +77,7 @@ struct bench_result {
 	unsigned	 status[6];	/* responses by class: 1xx..5xx */
 	struct bench_conn *conn;	/* [cfg.conns] */
 	double		*ttfb;		/* s, per completed transfer */
-	size_t		 nttfb;
+	size_t		 nttfb, cttfb;	/* used, allocated */
 	uint64_t	*bins;		/* [nbins][cfg.conns] body bytes */
 	size_t		 nbins;
 	bool		 bins_full;	/* BENCH_BINS_MAX reached */

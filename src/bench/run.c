@@ -214,7 +214,20 @@ slot_done(struct slot *s, CURLcode rc)
 	res->done++;
 	if (curl_easy_getinfo(s->easy, CURLINFO_STARTTRANSFER_TIME_T,
 	    &ttfb) == CURLE_OK) {
-		if (res->nttfb < BENCH_TTFB_MAX)
+		if (res->nttfb == res->cttfb && res->cttfb < BENCH_TTFB_MAX) {
+			size_t n = res->cttfb ? res->cttfb * 2 : 4096;
+			double *p;
+
+			if (n > BENCH_TTFB_MAX)
+				n = BENCH_TTFB_MAX;
+			if ((p = realloc(res->ttfb, n * sizeof(*p))) == NULL)
+				oom = true;
+			else {
+				res->ttfb = p;
+				res->cttfb = n;
+			}
+		}
+		if (res->nttfb < res->cttfb)
 			res->ttfb[res->nttfb++] = (double)ttfb / 1e6;
 		else
 			res->ttfb_full = true;
@@ -288,8 +301,7 @@ run_bench(const struct bench_cfg *c, struct bench_result *r)
 	oom = false;
 	deadline = c->duration_ms * 1000000ULL;
 	if ((r->conn = calloc(c->conns, sizeof(*r->conn))) == NULL ||
-	    (slots = calloc(c->conns, sizeof(*slots))) == NULL ||
-	    (r->ttfb = malloc(BENCH_TTFB_MAX * sizeof(*r->ttfb))) == NULL) {
+	    (slots = calloc(c->conns, sizeof(*slots))) == NULL) {
 		fprintf(stderr, "storage-proxy-bench: out of memory\n");
 		goto out;
 	}
