@@ -14,6 +14,7 @@
 #define BENCH_CONNS_MAX		10000	/* concurrent connections */
 #define BENCH_RESOLVE_MAX	16	/* --resolve entries */
 #define BENCH_BINS_MAX		100000	/* intervals recorded per run */
+#define BENCH_CELLS_MAX		(32u << 20) /* intervals x connections (8 B each) */
 #define BENCH_TTFB_MAX		(16u << 20) /* transfers whose TTFB is kept */
 
 /* One object to fetch and what it must be. */

@@ -118,8 +118,8 @@ print_text(const struct bench_cfg *cfg, const struct bench_result *res,
 		printf(" %dxx %u", k, res->status[k]);
 	printf("\n");
 	if (res->bins_full)
-		printf("note: only the first %d intervals were recorded\n",
-		    BENCH_BINS_MAX);
+		printf("note: only the first %zu intervals were recorded\n",
+		    res->nbins);
 	if (res->ttfb_full)
 		printf("note: first-byte times of the first %u transfers only\n",
 		    BENCH_TTFB_MAX);

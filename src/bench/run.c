@@ -48,17 +48,20 @@ bins_reach(size_t b)
 	size_t n, w = cfg->conns;
 	uint64_t *p;
 
+	size_t max = BENCH_CELLS_MAX / w < BENCH_BINS_MAX ?
+	    BENCH_CELLS_MAX / w : BENCH_BINS_MAX;
+
 	if (b < res->nbins)
 		return true;
-	if (b >= BENCH_BINS_MAX) {
+	if (b >= max) {
 		res->bins_full = true;
 		return false;
 	}
 	n = res->nbins ? res->nbins : 64;
 	while (n <= b)
 		n *= 2;
-	if (n > BENCH_BINS_MAX)
-		n = BENCH_BINS_MAX;
+	if (n > max)
+		n = max;
 	if ((p = realloc(res->bins, n * w * sizeof(*p))) == NULL) {
 		oom = true;
 		return false;
