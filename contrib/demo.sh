@@ -62,6 +62,11 @@ Try a presigned download (sha256 of the artifact: $(sha256sum "$work/artifact.bi
   curl --resolve s3.docker.mender.io:$port:127.0.0.1 --cacert $work/cert/cert.crt \\
     '$url' | sha256sum
 
+Or 20 devices downloading it at once for 10 s, each download checked:
+
+  ./src/storage-proxy-bench -c 20 -d 10s --resolve s3.docker.mender.io:$port:127.0.0.1 \\
+    --cacert $work/cert/cert.crt --sha256 $(sha256sum "$work/artifact.bin" | cut -d' ' -f1) '$url'
+
 Stop with Ctrl-C.
 MSG
 ./src/storage-proxy --port "$port" --cert "$work/cert/cert.crt" \
