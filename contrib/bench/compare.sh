@@ -35,44 +35,8 @@ done
 for t in nginx curl openssl $py s3rver; do
 	command -v "$t" >/dev/null || { echo "$t not installed" >&2; exit 1; }
 done
-nofile=8192
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $nofile ] || ulimit -n $nofile ||
-	{ echo "need ulimit -n >= $nofile" >&2; exit 1; }
-
-d=$(mktemp -d -t sp-compare.XXXXXX)
-pids=""
-cleanup() {
-	trap - EXIT INT TERM
-	local p n left=""
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for n in backend proxy; do
-		[ -f "$d/nginx-$n.pid" ] || continue
-		p=$(cat "$d/nginx-$n.pid")
-		left="$left $p $(pgrep -P "$p" | tr '\n' ' ')"
-		kill "$p" 2>/dev/null || true
-	done
-	for _ in $(seq 30); do
-		n=0
-		for p in $pids $left; do kill -0 "$p" 2>/dev/null && n=1; done
-		[ $n = 0 ] && break
-		sleep 0.1
-	done
-	for p in $pids $left; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$d"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {	# PORT PID
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
-nap() { sleep "$1" & wait $!; }
-b_port=$(port); n_port=$(port); s3_port=$(port)
+. "$top/contrib/bench/common.sh"
+b_port=$(port); s3_port=$(port)
 
 mkdir -p "$d/www"
 chmod 755 "$d" "$d/www"
@@ -82,9 +46,6 @@ head -c $((1280 * 1024)) /dev/urandom >"$d/www/obj1280k.bin"
 head -c 4096 /dev/urandom >"$d/www/obj4k.bin"
 chmod 644 "$d"/www/*
 sha1g=$(sha256sum "$d/www/obj1g.bin" | cut -d' ' -f1)
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io \
-	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
-	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
 
 # The backend: static files; PUTs under /sink/ are read and discarded.
 cat >"$d/nginx-backend.conf" <<CONF
@@ -109,26 +70,6 @@ CONF
 # and limit_conn above the clients per address here (accounted, not hit).
 # worker_connections 4096: 1,000 proxied downloads take 2,000 (the
 # deployment's 1024 drops about 5 % of them, see limits.sh).
-server_block() {	# PORT RATE_VARIABLE [UPSTREAM]
-	cat <<CONF
-  server {
-    listen 127.0.0.1:$1 ssl;
-    ssl_certificate $d/cert.crt;
-    ssl_certificate_key $d/key.pem;
-    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_max_temp_file_size 0;
-    limit_conn perip 1100;
-    location / {
-      limit_rate \$$2;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_pass http://${3:-backend};
-    }
-  }
-CONF
-}
 n0=$(port); n1=$(port); n2=$(port); n3=$(port)
 cat >"$d/nginx-proxy.conf" <<CONF
 worker_processes 2;
@@ -144,10 +85,10 @@ http {
   map \$request_method \$speed_64k { GET 64k; default 0; }
   upstream backend { server 127.0.0.1:$b_port; keepalive 32; }
   upstream s3 { server 127.0.0.1:$s3_port; keepalive 32; }
-$(server_block "$n0" speed_none)
-$(server_block "$n3" speed_none s3)
-$(server_block "$n1" speed_1m)
-$(server_block "$n2" speed_64k)
+$(server_block "$n0" speed_none 1100)
+$(server_block "$n3" speed_none 1100 s3)
+$(server_block "$n1" speed_1m 1100)
+$(server_block "$n2" speed_64k 1100)
 }
 CONF
 nginx -c "$d/nginx-backend.conf" -p "$d"
@@ -191,19 +132,6 @@ for f in obj1g.bin obj32m.bin obj1280k.bin; do	# warm the page cache
 	curl -sS -o /dev/null "http://127.0.0.1:$b_port/$f"
 done
 
-sproxy=""
-start_proxy() {	# storage-proxy with these options; sets s_port
-	s_port=$(port)
-	"$proxy" --port "$s_port" --bind 127.0.0.1 --cert "$d/cert.crt" --key "$d/key.pem" \
-		--upstream "${upstream:-http://127.0.0.1:$b_port}" --access-log off \
-		--shutdown-timeout 1s "$@" 2>>"$d/proxy.log" &
-	sproxy=$!
-	pids="$pids $sproxy"
-	wait_port "$s_port" "$sproxy" || { echo "storage-proxy did not start:" >&2; cat "$d/proxy.log" >&2; exit 1; }
-}
-stop_proxy() { kill "$sproxy"; wait "$sproxy" 2>/dev/null || true; }
-hz=$(getconf CLK_TCK)
-cpu_ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
 rss_kib() { for p in "$@"; do awk '/^VmRSS:/ {print $2}' "/proc/$p/status"; done | awk '{s += $1} END {print s + 0}'; }
 B() { "$bench" --no-progress --cacert "$d/cert.crt" --format json "$@"; }
 jget() { $py -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }

@@ -31,45 +31,7 @@ sp_ok=1
 	sp_ok=0
 	echo "note: $proxy has no --download-speed yet; measuring nginx only" >&2
 }
-# 1,000 client connections: the proxy holds 2 descriptors per download,
-# nginx 2 per download spread over its workers, the backend 1, curl 250
-# per process.
-nofile=8192
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $nofile ] || ulimit -n $nofile ||
-	{ echo "need ulimit -n >= $nofile" >&2; exit 1; }
-
-d=$(mktemp -d -t sp-limits.XXXXXX)
-pids=""
-cleanup() {
-	trap - EXIT INT TERM
-	local p n left=""
-	for p in $pids; do kill "$p" 2>/dev/null || true; done
-	for n in backend proxy; do
-		[ -f "$d/nginx-$n.pid" ] || continue
-		p=$(cat "$d/nginx-$n.pid")
-		left="$left $p $(pgrep -P "$p" | tr '\n' ' ')"
-		kill "$p" 2>/dev/null || true
-	done
-	for _ in $(seq 30); do		# up to 3 s for everything to exit
-		n=0
-		for p in $pids $left; do kill -0 "$p" 2>/dev/null && n=1; done
-		[ $n = 0 ] && break
-		sleep 0.1
-	done
-	for p in $pids $left; do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$d"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {	# PORT PID: until PORT accepts, while PID lives
-	for _ in $(seq 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
+. "$top/contrib/bench/common.sh"
 # The backend listens on b_port for storage-proxy and on nb_port for the
 # proxy nginx, so that each proxy's connections to it can be counted.
 b_port=$(port); nb_port=$(port); n1_port=$(port); n2_port=$(port)
@@ -79,9 +41,6 @@ chmod 755 "$d" "$d/www"   # nginx workers run unprivileged
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$d/www/obj32m.bin"
 head -c $((1280 * 1024)) /dev/urandom >"$d/www/obj1280k.bin"
 chmod 644 "$d"/www/*
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io \
-	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
-	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
 
 # The backend: static files, in an nginx of its own.
 cat >"$d/nginx-backend.conf" <<CONF
@@ -106,27 +65,7 @@ CONF
 # them over 2 workers hit that limit: nginx logs "1024 worker_connections
 # are not enough, reusing connections" (at warn) and closes about 5% of the
 # downloads before their response (42 of 1,000 here, curl: "Empty reply
-# from server").  Hence 4096, for scenario 2.
-server_block() {	# PORT RATE_VARIABLE
-	cat <<CONF
-  server {
-    listen 127.0.0.1:$1 ssl;
-    ssl_certificate $d/cert.crt;
-    ssl_certificate_key $d/key.pem;
-    client_max_body_size 0;
-    proxy_request_buffering off;
-    proxy_max_temp_file_size 0;
-    limit_conn perip 300;
-    location / {
-      limit_rate \$$2;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_pass http://backend;
-    }
-  }
-CONF
-}
+# from server").  Hence 4096, for scenario 2.  (server_block: common.sh.)
 cat >"$d/nginx-proxy.conf" <<CONF
 worker_processes 2;
 worker_rlimit_nofile $nofile;
@@ -139,8 +78,8 @@ http {
   map \$request_method \$speed_1m { GET 1m; default 0; }
   map \$request_method \$speed_64k { GET 64k; default 0; }
   upstream backend { server 127.0.0.1:$nb_port; keepalive 32; }
-$(server_block "$n1_port" speed_1m)
-$(server_block "$n2_port" speed_64k)
+$(server_block "$n1_port" speed_1m 300)
+$(server_block "$n2_port" speed_64k 300)
 }
 CONF
 nginx -c "$d/nginx-backend.conf" -p "$d"
@@ -151,21 +90,6 @@ nworkers=$(pgrep -P "$(cat "$d/nginx-proxy.pid")" | tr '\n' ' ')
 curl -sS -o /dev/null "http://127.0.0.1:$b_port/obj32m.bin"
 curl -sS -o /dev/null "http://127.0.0.1:$b_port/obj1280k.bin"
 
-sproxy=""
-start_proxy() {	# storage-proxy with these options, on a fresh port
-	s_port=$(port)
-	"$proxy" --port "$s_port" --bind 127.0.0.1 --cert "$d/cert.crt" --key "$d/key.pem" \
-		--upstream "http://127.0.0.1:$b_port" --access-log off --shutdown-timeout 1s \
-		"$@" 2>>"$d/proxy.log" &
-	sproxy=$!
-	pids="$pids $sproxy"
-	wait_port "$s_port" "$sproxy" || {
-		echo "storage-proxy $* did not start:" >&2; cat "$d/proxy.log" >&2; exit 1; }
-}
-stop_proxy() { kill "$sproxy"; wait "$sproxy" 2>/dev/null || true; }
-
-hz=$(getconf CLK_TCK)
-cpu_ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
 sample_rss() {	# OUT PID...: peak of the summed VmRSS (KiB), every 0.2 s
 	local out=$1 peak=0 cur f=()
 	shift
@@ -278,7 +202,6 @@ s1() {	# PORT NAME PID...
 # request is then behind, and the response heads have reached the clients
 # (checked afterwards against curl's times; at 8 s after the launch at the
 # latest), and lasts 10 s, well before the first download ends.
-nap() { sleep "$1" & wait $!; }		# sleep, but let signals end the script now
 now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
 upstreams() { ss -Htn state established "( sport = :$1 )" | wc -l; }	# BACKEND_PORT
 s2() {	# ROUND PORT BACKEND_PORT NAME PID...; sets cpu10 and cpu_s (total)

@@ -1,0 +1,96 @@
+# shellcheck shell=bash
+# Shared by limits.sh and compare.sh (sourced): scratch directory, clean-up
+# of everything started, ports, the certificate, nginx as the deployment's
+# proxy, storage-proxy start/stop and CPU ticks.  The caller sets `proxy`
+# and `py` first; it appends the PIDs it starts to `pids` and sets
+# `b_port` (the backend) before start_proxy.
+
+# 1,000 client connections: a proxy holds 2 descriptors per download, the
+# backend 1, a client 1.
+nofile=8192
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $nofile ] || ulimit -n $nofile ||
+	{ echo "need ulimit -n >= $nofile" >&2; exit 1; }
+
+d=$(mktemp -d -t "sp-$(basename "$0" .sh).XXXXXX")
+pids=""
+# Kills what was started, nginx masters and their workers included, gives
+# everything up to 3 s to exit, then SIGKILL; removes the scratch dir.
+cleanup() {
+	trap - EXIT INT TERM
+	local p n left=""
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for n in backend proxy; do
+		[ -f "$d/nginx-$n.pid" ] || continue
+		p=$(cat "$d/nginx-$n.pid")
+		left="$left $p $(pgrep -P "$p" | tr '\n' ' ')"
+		kill "$p" 2>/dev/null || true
+	done
+	for _ in $(seq 30); do
+		n=0
+		for p in $pids $left; do kill -0 "$p" 2>/dev/null && n=1; done
+		[ $n = 0 ] && break
+		sleep 0.1
+	done
+	for p in $pids $left; do kill -9 "$p" 2>/dev/null || true; done
+	rm -rf "$d"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {	# PORT PID: until PORT accepts, while PID lives
+	for _ in $(seq 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+nap() { sleep "$1" & wait $!; }		# sleep, but let signals end the script now
+
+# $d/cert.crt and $d/key.pem for s3.docker.mender.io, localhost, 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io \
+	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
+	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
+
+# One server of the deployment's proxy: TLS on PORT, HTTP/1.1 upstream with
+# keep-alive, no request buffering, no temp files, Host passed through,
+# limit_rate from RATE_VARIABLE and limit_conn per client address (zone
+# perip).  UPSTREAM: an nginx upstream name (default backend).
+server_block() {	# PORT RATE_VARIABLE LIMIT_CONN [UPSTREAM]
+	cat <<CONF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_certificate $d/cert.crt;
+    ssl_certificate_key $d/key.pem;
+    client_max_body_size 0;
+    proxy_request_buffering off;
+    proxy_max_temp_file_size 0;
+    limit_conn perip $3;
+    location / {
+      limit_rate \$$2;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_pass http://${4:-backend};
+    }
+  }
+CONF
+}
+
+# storage-proxy with these options on a fresh port (s_port, sproxy), in
+# front of $upstream (default: the backend on b_port).
+sproxy=""
+start_proxy() {
+	s_port=$(port)
+	"$proxy" --port "$s_port" --bind 127.0.0.1 --cert "$d/cert.crt" --key "$d/key.pem" \
+		--upstream "${upstream:-http://127.0.0.1:$b_port}" --access-log off \
+		--shutdown-timeout 1s "$@" 2>>"$d/proxy.log" &
+	sproxy=$!
+	pids="$pids $sproxy"
+	wait_port "$s_port" "$sproxy" || {
+		echo "storage-proxy $* did not start:" >&2; cat "$d/proxy.log" >&2; exit 1; }
+}
+stop_proxy() { kill "$sproxy"; wait "$sproxy" 2>/dev/null || true; }
+
+hz=$(getconf CLK_TCK)
+cpu_ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'; }
