@@ -22,6 +22,7 @@
 #include "server.h"
 #include "shaper.h"
 #include "tls.h"
+#include "tlspush.h"
 #include "upstream.h"
 
 /* Descriptors kept back from the client budget: listen socket, epoll
@@ -29,9 +30,10 @@
 #define FD_RESERVE	64
 
 /* Raises the open-file limit to its hard limit and returns how many client
- * connections fit: each proxied request holds two descriptors. */
+ * connections fit: each proxied request holds two descriptors.  *nfd:
+ * descriptor numbers stay below it. */
 static unsigned
-connection_budget(const struct config *cfg)
+connection_budget(const struct config *cfg, size_t *nfd)
 {
 	struct rlimit rl;
 	rlim_t fds;
@@ -47,6 +49,7 @@ connection_budget(const struct config *cfg)
 		fds = 1024;
 	if (fds == RLIM_INFINITY || fds > 4 * 1000000)
 		fds = 4 * 1000000;
+	*nfd = (size_t)fds;
 	fds = fds > 2 * FD_RESERVE ? (fds - FD_RESERVE) / 2 : 16;
 	if (cfg->max_clients > 0 && cfg->max_clients < fds)
 		return (unsigned)cfg->max_clients;
@@ -126,6 +129,7 @@ main(int argc, char **argv)
 	char err[1024];
 	struct lim_limits lim;
 	unsigned limit;
+	size_t nfd = 0;
 	sigset_t set;
 	int sig;
 
@@ -160,7 +164,9 @@ main(int argc, char **argv)
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("curl_global_init failed");
-	limit = connection_budget(&cfg);
+	limit = connection_budget(&cfg, &nfd);
+	if (tlspush_init(nfd) == -1)
+		fatal("out of memory");
 	config_limits(&cfg, &lim);
 	if (shaper_init(&lim, &cfg.trust, limit) == -1)
 		fatal("out of memory");
@@ -189,6 +195,7 @@ main(int argc, char **argv)
 	}
 	shutdown_gracefully(&cfg);
 	tls_free(&pem);
+	tlspush_free();
 	config_free(&cfg);
 	curl_global_cleanup();
 	log_info("stopped");

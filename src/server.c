@@ -26,6 +26,7 @@
 #include "server.h"
 #include "shaper.h"
 #include "target.h"
+#include "tlspush.h"
 #include "upstream.h"
 
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
@@ -63,8 +64,9 @@ static atomic_uint_fast64_t	 next_conn_id = 1;
  * by the worker thread that runs the connection. */
 struct conn {
 	uint64_t	 id;
-	int		 fd;
+	int		 fd;		/* -1 until known */
 	bool		 watched;	/* in the curl thread's hang-up set */
+	bool		 pushed;	/* tlspush_attach()ed */
 };
 
 static void
@@ -72,12 +74,24 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct conn *c = *ctx;
+	const union MHD_ConnectionInfo *ci, *ti;
 
 	(void)cls;
-	(void)con;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		if ((c = calloc(1, sizeof(*c))) != NULL)
-			c->id = atomic_fetch_add(&next_conn_id, 1);
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			*ctx = NULL;
+			return;
+		}
+		c->id = atomic_fetch_add(&next_conn_id, 1);
+		ci = MHD_get_connection_info(con,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		c->fd = ci != NULL ? ci->connect_fd : -1;
+		ti = MHD_get_connection_info(con,
+		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ti != NULL && ti->tls_session != NULL && c->fd >= 0) {
+			tlspush_attach(ti->tls_session, c->fd);
+			c->pushed = true;
+		}
 		*ctx = c;
 		return;
 	}
@@ -85,6 +99,8 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 	 * new connection could get the number while still registered. */
 	if (c != NULL && c->watched)
 		upstream_unwatch(c->fd);
+	if (c != NULL && c->pushed)
+		tlspush_forget(c->fd);
 	free(c);
 	*ctx = NULL;
 }
@@ -477,6 +493,11 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	}
 	n = ring_read(&r->down, buf, n);
+	/* The next call returns data at once when more is buffered and its
+	 * tokens are in hand (or none are needed): then this record and the
+	 * next leave as one TCP segment. */
+	tlspush_more(r->client_fd, n > 0 && r->down.len > 0 &&
+	    (r->credit > 0 || !shaper_limits(r)));
 	if (n > 0) {
 		if (r->t_first_out == 0)
 			r->t_first_out = request_now();

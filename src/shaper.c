@@ -288,6 +288,13 @@ on_grid(uint64_t at, uint64_t now)
 	return (at + g - 1) / g * g;
 }
 
+bool
+shaper_limits(const struct request *r)
+{
+	return r->shaped &&
+	    atomic_load(r->flow.upload ? &rated_up : &rated_down);
+}
+
 size_t
 shaper_take(struct request *r, size_t want, struct shaper_wake *w)
 {
@@ -295,8 +302,7 @@ shaper_take(struct request *r, size_t want, struct shaper_wake *w)
 	uint64_t at, now;
 	size_t got;
 
-	if (!r->shaped ||
-	    !atomic_load(r->flow.upload ? &rated_up : &rated_down))
+	if (!shaper_limits(r))
 		return want;
 	pthread_mutex_lock(&lock);
 	if (stopped) {

@@ -63,6 +63,9 @@ void	shaper_leave(struct request *r);
  * is resumed by timer or by a request ahead of it in line.  Requests to
  * resume are added to w; run them with shaper_wake() after unlocking. */
 size_t	shaper_take(struct request *r, size_t want, struct shaper_wake *w);
+/* Worker: whether shaper_take() may refuse r now (false: r's direction is
+ * unlimited, or r is not counted).  A reload may change the answer. */
+bool	shaper_limits(const struct request *r);
 /* Any thread, no lock held: resumes what shaper_take() collected. */
 void	shaper_wake(struct shaper_wake *w);
 
