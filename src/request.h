@@ -65,8 +65,9 @@ enum req_pace {
 				 * or more, so the reader rarely waits for
 				 * data between grants (fair shares) */
 	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: 32 KiB reads
-				 * into a 32 KiB buffer refilled when empty,
-				 * tokens taken ahead (server.c reader()) */
+				 * into a 32 KiB buffer, refilled when the
+				 * next grant's tokens are due and freed when
+				 * drained (server.c reader()) */
 };
 
 /* Commands to the curl thread (bit set, see upstream_post()). */
@@ -112,6 +113,8 @@ struct request {
 	bool			 cancelled;		/* [C] client done, await curl */
 	uint64_t		 recv_bytes;		/* [C] body bytes from backend */
 	struct request		*next, *prev;		/* [C] active list */
+	struct request		*wake_next;		/* [C] upstream.c woken */
+	bool			 wake_queued;		/* [C] on that list */
 	struct request		*cmd_next;		/* queue lock */
 	unsigned		 cmds;			/* queue lock */
 
@@ -122,7 +125,11 @@ struct request {
 	bool			 hup;			/* [L] client hung up */
 	bool			 down_paused;		/* [L] curl write paused */
 	bool			 down_grow;		/* [L] paused since last empty */
-	bool			 lazy_resume;		/* [L] refill posted, no wake */
+	bool			 refill;		/* [L] PACE_SLOW, empty, waits
+							   for tokens: refill when
+							   they are due (shaper.c) */
+	bool			 body_in;		/* [L] curl has the whole
+							   response body */
 	size_t			 credit;		/* [L] bytes granted, not sent */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */

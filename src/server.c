@@ -44,9 +44,6 @@
 #define GROW_HORIZON	(10 * 1000000ULL)
 /* Connection memory beyond header-max: the reply's header section. */
 #define POOL_SLACK	(4 * 1024)
-/* How soon a shaper timer must be due for a refill command to wait for
- * it (ns). */
-#define LAZY_HORIZON	(20 * 1000000ULL)
 /* Upload buffer per request, in bytes. */
 #define UPLOAD_BUFFER	(256 * 1024)
 /* A backend transfer waiting for upload data is woken when this much is
@@ -458,12 +455,12 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct request *r = cls;
 	struct shaper_wake w = { .n = 0 };
-	bool wake = false, lazy = false, kick;
-	uint64_t at;
+	bool wake = false;
 	size_t n;
 
 	(void)pos;
 	pthread_mutex_lock(&r->lock);
+	r->refill = false;
 	if (r->hup || r->gone) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -504,27 +501,18 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		r->bytes_out += n;
 		/* Restart the backend once half the buffer is free (fewer
 		 * round trips than at every chunk), and never before a whole
-		 * chunk fits: a chunk refused is copied and held by libcurl. */
-		if (r->down_paused && ring_space(&r->down) >= r->chunk &&
-		    ring_space(&r->down) >= (r->pace == PACE_SLOW ? r->down.cap :
-		    r->down.cap / 2)) {
+		 * chunk fits: a chunk refused is copied and held by libcurl.
+		 * A PACE_SLOW buffer is refilled only when empty (below). */
+		if (r->down_paused && r->pace != PACE_SLOW &&
+		    ring_space(&r->down) >= r->chunk &&
+		    ring_space(&r->down) >= r->down.cap / 2) {
 			r->down_paused = false;
 			wake = true;
-			/* A shaped transfer rarely needs the refill this
-			 * instant: its next grant is a token wait away.  The
-			 * curl thread takes the command at its next timer
-			 * wake-up, due within LAZY_HORIZON (one wake-up less
-			 * per refill); if the reader finds the buffer empty
-			 * with tokens in hand before that, it kicks. */
-			lazy = r->pace == PACE_SLOW &&
-			    (at = shaper_deadline()) != 0 &&
-			    at <= request_now() + LAZY_HORIZON;
-			r->lazy_resume = lazy;
 		}
 		pthread_mutex_unlock(&r->lock);
 		shaper_wake(&w);
 		if (wake)
-			upstream_post(r, CMD_RESUME_RECV, !lazy);
+			upstream_post(r, CMD_RESUME_RECV, true);
 		return (ssize_t)n;
 	}
 	if (r->up == UP_DONE) {
@@ -536,33 +524,43 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	/* Empty while the backend has more. */
-	if (r->lazy_resume && r->credit == 0) {
-		/* The refill is on its way: take the tokens for it first.
-		 * None: sleep until they are earned, by when the data is in.
-		 * Some: keep them as credit and wait for the data. */
-		r->credit = shaper_take(r, r->chunk < GRANT_MAX ? r->chunk :
-		    GRANT_MAX, &w);
-		if (r->credit == 0) {
-			request_suspend(r, WAIT_TOKENS);
-			pthread_mutex_unlock(&r->lock);
-			shaper_wake(&w);
-			return 0;
+	if (r->pace == PACE_SLOW) {
+		/* The buffer goes back until the next refill: held for the
+		 * moment between refill and send, not for a grant's interval
+		 * (1,000 slow downloads: 32 MiB less). */
+		ring_free(&r->down);
+		ring_init(&r->down);
+		if (r->down_paused && !r->body_in) {
+			/* The refill is for the next grant: fetched when that
+			 * grant's tokens are due (shaper.c turns the timer's
+			 * wake-up into a refill), so its bytes are still in
+			 * the cache when sent.  Tokens in hand: at once. */
+			if (r->credit == 0)
+				r->credit = shaper_take(r, r->chunk < GRANT_MAX ?
+				    r->chunk : GRANT_MAX, &w);
+			if (r->credit == 0) {
+				r->refill = true;
+				request_suspend(r, WAIT_TOKENS);
+				pthread_mutex_unlock(&r->lock);
+				shaper_wake(&w);
+				return 0;
+			}
 		}
-	}
-	if (should_grow(r, request_now())) {
+		/* Tokens in hand, or the backend has sent the whole body and
+		 * only needs to be let finish. */
+		wake = r->down_paused;
+		r->down_paused = false;
+	} else if (should_grow(r, request_now())) {
 		size_t cap = r->down.cap * 2;
 
 		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
 	}
 	r->down_grow = false;
-	/* Now the refill is urgent. */
-	kick = r->lazy_resume;
-	r->lazy_resume = false;
 	request_suspend(r, WAIT_DATA);
 	pthread_mutex_unlock(&r->lock);
 	shaper_wake(&w);
-	if (kick)
-		upstream_kick();
+	if (wake)
+		upstream_post(r, CMD_RESUME_RECV, true);
 	return 0;
 }
 

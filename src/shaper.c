@@ -150,6 +150,31 @@ flow_request(struct lim_flow *f)
 
 /* Takes a reference on each flow's request: it is registered, so its
  * connection's reference is still held while we hold the shaper lock. */
+/* r's tokens are due: resume it.  A PACE_SLOW download that drained its
+ * buffer (r->refill, set by the reader) stays suspended and has the
+ * backend refill it first; the data's arrival resumes it (upstream.c).
+ * now: the caller is not the curl thread, which runs its commands after
+ * shaper_expire() without being woken. */
+static void
+due(struct request *r, bool now)
+{
+	bool refill = false;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->refill && r->wait == WAIT_TOKENS && r->up == UP_HEADERS &&
+	    !r->hup && !r->gone) {
+		r->refill = false;
+		r->wait = WAIT_DATA;
+		r->down_paused = false;
+		refill = true;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (refill)
+		upstream_post(r, CMD_RESUME_RECV, now);
+	else
+		request_wake(r, WAKE(WAIT_TOKENS));
+}
+
 static void
 collect(const struct lim_wake *lw, struct shaper_wake *w)
 {
@@ -169,7 +194,7 @@ shaper_wake(struct shaper_wake *w)
 	size_t i;
 
 	for (i = 0; i < w->n; i++) {
-		request_wake(w->r[i], WAKE(WAIT_TOKENS));
+		due(w->r[i], true);
 		request_unref(w->r[i]);
 	}
 	w->n = 0;
@@ -337,7 +362,7 @@ shaper_deadline(void)
 void
 shaper_expire(uint64_t now)
 {
-	struct request *due[EXPIRE_BATCH];
+	struct request *ready[EXPIRE_BATCH];
 	size_t i, n;
 
 	do {
@@ -349,13 +374,13 @@ shaper_expire(uint64_t now)
 
 			heap_remove(r);
 			request_ref(r);
-			due[n++] = r;
+			ready[n++] = r;
 		}
 		publish();
 		pthread_mutex_unlock(&lock);
 		for (i = 0; i < n; i++) {
-			request_wake(due[i], WAKE(WAIT_TOKENS));
-			request_unref(due[i]);
+			due(ready[i], false);
+			request_unref(ready[i]);
 		}
 	} while (n == EXPIRE_BATCH);
 }

@@ -72,7 +72,9 @@ void	shaper_wake(struct shaper_wake *w);
 /* Curl thread: ns (monotonic) of the earliest timer, 0 if none.  Lock
  * free. */
 uint64_t shaper_deadline(void);
-/* Curl thread: resumes every request whose timer is due at now (ns). */
+/* Curl thread: resumes every request whose timer is due at now (ns); a
+ * drained PACE_SLOW download gets a refill command instead, queued
+ * without a wake-up: the caller runs the command queue next. */
 void	shaper_expire(uint64_t now);
 /* Logs the limits in force (start-up and reload). */
 void	shaper_log(const struct lim_limits *, const char *trusted);

@@ -52,6 +52,10 @@ static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
 
 static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request	*queue_head, *queue_tail;
+/* [C] PACE_SLOW downloads that received data in the current libcurl call,
+ * resumed when it returns (wake_flush()): once per refill with the whole
+ * refill in, not per 16 KiB piece.  Each holds a reference. */
+static struct request	*woken;
 
 /* libcurl tells which backend sockets to wait on, and for what. */
 static int
@@ -307,6 +311,8 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	ring_write(&r->down, buf, len);
 	r->recv_bytes += len;
 	cb_bytes += len;
+	if (r->resp_length >= 0 && r->recv_bytes >= (uint64_t)r->resp_length)
+		r->body_in = true;
 	/* Pause before the next recv() rather than refuse it: what is refused
 	 * is copied and held by libcurl, a chunk more per slow client.
 	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.)  A
@@ -322,8 +328,30 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	pthread_mutex_unlock(&r->lock);
 	if (mask != 0 && !in_unpause)
 		curl_easy_pause(r->easy, mask);
-	request_wake(r, WAKE(WAIT_DATA));
+	if (r->pace != PACE_SLOW)
+		request_wake(r, WAKE(WAIT_DATA));
+	else if (!r->wake_queued) {
+		r->wake_queued = true;
+		request_ref(r);
+		r->wake_next = woken;
+		woken = r;
+	}
 	return len;
+}
+
+/* Resumes the readers of what the last libcurl call delivered. */
+static void
+wake_flush(void)
+{
+	struct request *r;
+
+	while ((r = woken) != NULL) {
+		woken = r->wake_next;
+		r->wake_next = NULL;
+		r->wake_queued = false;
+		request_wake(r, WAKE(WAIT_DATA));
+		request_unref(r);
+	}
 }
 
 static size_t
@@ -546,6 +574,7 @@ unpause(struct request *r)
 	pthread_mutex_unlock(&r->lock);
 	if (mask != -1 && r->easy != NULL)
 		curl_easy_pause(r->easy, mask);
+	wake_flush();
 }
 
 /* Has libcurl received the whole response body?  Curl thread. */
@@ -642,6 +671,7 @@ socket_ready(curl_socket_t fd, uint32_t events)
 		uint64_t before = cb_bytes;
 
 		curl_multi_socket_action(multi, fd, flags, &running);
+		wake_flush();
 		if (cb_bytes == before || (events & EPOLLOUT))
 			break;
 	}
@@ -716,18 +746,25 @@ loop(void *arg)
 				socket_ready((curl_socket_t)(ev[i].data.u64 &
 				    0xffffffffULL), ev[i].events);
 		}
-		run_commands();
-		if (atomic_load(&aborting))
-			abort_all();
-		if (timer_at != 0 && timer_at <= request_now()) {
-			timer_at = 0;
-			curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0,
-			    &running);
-		}
-		run_done();
-		if (shaper_deadline() != 0 &&
-		    shaper_deadline() <= request_now())
+		/* Commands, libcurl's timer, finished transfers, then the
+		 * shaper's timers; these may queue refills (shaper_expire()),
+		 * which are run at once: one more round, not a wake-up. */
+		do {
+			run_commands();
+			if (atomic_load(&aborting))
+				abort_all();
+			if (timer_at != 0 && timer_at <= request_now()) {
+				timer_at = 0;
+				curl_multi_socket_action(multi,
+				    CURL_SOCKET_TIMEOUT, 0, &running);
+				wake_flush();
+			}
+			run_done();
+			if (shaper_deadline() == 0 ||
+			    shaper_deadline() > request_now())
+				break;
 			shaper_expire(request_now());
+		} while (!atomic_load(&stopping));
 	}
 	run_commands();
 	abort_all();

@@ -25,9 +25,10 @@
 /* Least chunk of a limited download (request.h, enum req_pace).
  * PACE_SHAPED: a buffer of two, so that the reader rarely waits for data
  * between grants (a transfer waiting for data loses its turn in a shared
- * rate).  PACE_SLOW: a buffer of one, refilled only when empty: one
- * backend read and one pause per two grants, and the refill comes long
- * before the next grant's tokens. */
+ * rate).  PACE_SLOW: a buffer of one, refilled when empty and the next
+ * grant's tokens are due (shaper.c), freed when drained: one backend read
+ * and one pause per grant, and the buffer is held only from the refill to
+ * the send. */
 #define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
 #define UPSTREAM_CHUNK_SLOW	(32 * 1024)
 
