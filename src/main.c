@@ -170,7 +170,7 @@ main(int argc, char **argv)
 	config_limits(&cfg, &lim);
 	if (shaper_init(&lim, &cfg.trust, limit) == -1)
 		fatal("out of memory");
-	if (upstream_init(&cfg, err, sizeof(err)) == -1)
+	if (upstream_init(&cfg, nfd, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	if (upstream_start() == -1)
 		fatal("cannot start the backend thread");

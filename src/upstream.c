@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -50,6 +51,25 @@ static struct request	*active;	/* [C] started, not yet cancelled */
 static atomic_bool	 stopping;	/* thread should exit */
 static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
 
+/* [C] Per backend descriptor, for connection sockets this thread opened
+ * (on_open()).  Waiting to read only, they are registered edge-triggered
+ * and stay registered while libcurl pauses their transfer, so that a pause
+ * and its resume cost no epoll_ctl() (two per refill of a slow download).
+ * That is safe for reading: libcurl reads until EAGAIN, a pause or its
+ * own loop limit (after which it comes back by its timer), and a resume
+ * forces a read.  It is not for writing: libcurl sends one buffer per
+ * call and expects to be called again while the socket stays writable,
+ * so interest in writing is level-triggered and removed on a pause. */
+#define S_CONN		0x01	/* opened by on_open(), not yet closed */
+#define S_REG		0x02	/* in ep_fd */
+#define S_IN		0x04	/* registered for reading */
+#define S_OUT		0x08	/* registered for writing */
+#define S_PARKED	0x10	/* libcurl asked to remove it: kept */
+#define S_EDGE		0x20	/* an event came while parked */
+#define S_ET		0x40	/* registered edge-triggered (S_IN only) */
+static uint8_t		*socks;
+static size_t		 nsocks;
+
 static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request	*queue_head, *queue_tail;
 /* [C] PACE_SLOW downloads that received data in the current libcurl call,
@@ -62,18 +82,51 @@ static int
 on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 {
 	struct epoll_event ev;
+	uint8_t *st = fd >= 0 && (size_t)fd < nsocks ? &socks[fd] : NULL;
+	uint8_t want;
 
 	(void)e;
 	(void)arg;
 	if (what == CURL_POLL_REMOVE) {
-		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
 		curl_multi_assign(multi, fd, NULL);
+		if (st != NULL && (*st & (S_CONN | S_REG | S_ET)) ==
+		    (S_CONN | S_REG | S_ET)) {
+			*st = (uint8_t)((*st | S_PARKED) & ~S_EDGE);
+			return 0;
+		}
+		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
+		if (st != NULL)
+			*st &= S_CONN;
 		return 0;
 	}
+	want = (what & CURL_POLL_IN ? S_IN : 0) |
+	    (what & CURL_POLL_OUT ? S_OUT : 0);
 	memset(&ev, 0, sizeof(ev));
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
-	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.events = (want & S_IN ? EPOLLIN : 0) | (want & S_OUT ? EPOLLOUT : 0);
 	ev.data.u64 = TAG_SOCKET | (uint32_t)fd;
+	if (st != NULL && (*st & S_CONN)) {
+		uint8_t now = want == S_IN ? S_ET : 0;
+
+		/* Back from a pause with the same interest: nothing to
+		 * change.  An edge seen while parked is given again by
+		 * re-arming, unless this is a resume (curl_easy_pause()
+		 * forces the read itself). */
+		if ((*st & S_REG) && (*st & (S_IN | S_OUT | S_ET)) ==
+		    (want | now) && (!(*st & S_EDGE) || in_unpause)) {
+			*st &= (uint8_t)~(S_PARKED | S_EDGE);
+			curl_multi_assign(multi, fd, (void *)1);
+			return 0;
+		}
+		if (now)
+			ev.events |= EPOLLET;
+		if (epoll_ctl(ep_fd, (*st & S_REG) ? EPOLL_CTL_MOD :
+		    EPOLL_CTL_ADD, fd, &ev) == -1)
+			log_warn("epoll_ctl on backend socket %d: %s", fd,
+			    strerror(errno));
+		*st = S_CONN | S_REG | want | now;
+		curl_multi_assign(multi, fd, (void *)1);
+		return 0;
+	}
 	if (known == NULL) {
 		if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1 &&
 		    errno == EEXIST)
@@ -82,6 +135,33 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 	} else
 		(void)epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev);
 	return 0;
+}
+
+/* libcurl opens a backend connection's socket: marked as ours, so that it
+ * can stay registered across pauses (on_socket()). */
+static curl_socket_t
+on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	int fd;
+
+	(void)arg;
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == -1)
+		return CURL_SOCKET_BAD;
+	if ((size_t)fd < nsocks)
+		socks[fd] = S_CONN;
+	return fd;
+}
+
+/* ... and closes it: the kernel drops it from ep_fd, we forget it. */
+static int
+on_close(void *arg, curl_socket_t fd)
+{
+	(void)arg;
+	if (fd >= 0 && (size_t)fd < nsocks)
+		socks[fd] = 0;
+	return close(fd) == 0 ? 0 : 1;
 }
 
 /* libcurl asks to be called back in timeout_ms (-1: no timer). */
@@ -96,11 +176,16 @@ on_timer(CURLM *m, long timeout_ms, void *arg)
 }
 
 int
-upstream_init(const struct config *c, char *err, size_t errlen)
+upstream_init(const struct config *c, size_t nfd, char *err, size_t errlen)
 {
 	struct epoll_event ev;
 
 	cfg = c;
+	if ((socks = calloc(nfd > 0 ? nfd : 1, 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	nsocks = nfd;
 	if ((multi = curl_multi_init()) == NULL) {
 		snprintf(err, errlen, "curl_multi_init failed");
 		return -1;
@@ -460,6 +545,8 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	pthread_mutex_lock(&r->lock);
 	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
@@ -677,6 +764,17 @@ socket_ready(curl_socket_t fd, uint32_t events)
 	}
 }
 
+/* An event for a backend socket; a parked one only remembers it. */
+static void
+socket_event(curl_socket_t fd, uint32_t events)
+{
+	if (fd >= 0 && (size_t)fd < nsocks && (socks[fd] & S_PARKED)) {
+		socks[fd] |= S_EDGE;
+		return;
+	}
+	socket_ready(fd, events);
+}
+
 static void
 run_done(void)
 {
@@ -743,7 +841,7 @@ loop(void *arg)
 			} else if (tag == TAG_HUP)
 				hangup(ev[i].data.u64 & ~TAG_MASK);
 			else
-				socket_ready((curl_socket_t)(ev[i].data.u64 &
+				socket_event((curl_socket_t)(ev[i].data.u64 &
 				    0xffffffffULL), ev[i].events);
 		}
 		/* Commands, libcurl's timer, finished transfers, then the
@@ -802,6 +900,9 @@ upstream_stop(void)
 	multi = NULL;
 	close(ep_fd);
 	close(wake_fd);
+	free(socks);
+	socks = NULL;
+	nsocks = 0;
 	if (ca_fd >= 0)
 		close(ca_fd);
 }

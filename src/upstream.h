@@ -33,8 +33,10 @@
 #define UPSTREAM_CHUNK_SLOW	(32 * 1024)
 
 /* Start-up, main thread, after curl_global_init(): creates the multi handle
- * and prepares the backend CA.  Returns 0, or -1 with a message in err. */
-int	upstream_init(const struct config *cfg, char *err, size_t errlen);
+ * and prepares the backend CA; descriptor numbers stay below nfd.
+ * Returns 0, or -1 with a message in err. */
+int	upstream_init(const struct config *cfg, size_t nfd, char *err,
+	    size_t errlen);
 /* Starts the curl thread.  Returns 0 or -1. */
 int	upstream_start(void);
 /* Any thread: queue commands (CMD_*) for r and, if now, wake the curl
