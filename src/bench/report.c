@@ -75,7 +75,8 @@ summarize(const struct bench_cfg *cfg, const struct bench_result *res,
 	free(v);
 	if ((t = malloc((res->nttfb + 1) * sizeof(*t))) == NULL)
 		return -1;
-	memcpy(t, res->ttfb, res->nttfb * sizeof(*t));
+	if (res->nttfb > 0)	/* ttfb is NULL until the first one */
+		memcpy(t, res->ttfb, res->nttfb * sizeof(*t));
 	stats_sort(t, res->nttfb);
 	s->t50 = stats_quantile(t, res->nttfb, 0.5);
 	s->t99 = stats_quantile(t, res->nttfb, 0.99);
