@@ -45,6 +45,8 @@ static bool		 in_unpause;	/* [C] inside curl_easy_pause() */
 /* Reads per readable backend socket before other sockets get a turn. */
 #define DRAIN_ROUNDS	8
 #define EVENTS		256
+/* Rounds of commands and timers between two epoll_wait() calls. */
+#define SETTLE_ROUNDS	4
 static int		 ca_fd = -1;	/* memfd holding an inline CA */
 static char		 ca_path[64];
 static struct request	*active;	/* [C] started, not yet cancelled */
@@ -810,6 +812,15 @@ static int
 wait_ms(void)
 {
 	uint64_t now, at = timer_at, tok = shaper_deadline();
+	bool queued;
+
+	/* Commands queued without a wake-up (shaper_expire()'s refills,
+	 * left by the last round's limit) run now. */
+	pthread_mutex_lock(&queue_lock);
+	queued = queue_head != NULL;
+	pthread_mutex_unlock(&queue_lock);
+	if (queued)
+		return 0;
 
 	if (tok != 0 && (at == 0 || tok < at))
 		at = tok;
@@ -823,7 +834,7 @@ static void *
 loop(void *arg)
 {
 	struct epoll_event ev[EVENTS];
-	int i, n, running;
+	int i, n, running, rounds;
 	uint64_t junk;
 
 	(void)arg;
@@ -846,7 +857,10 @@ loop(void *arg)
 		}
 		/* Commands, libcurl's timer, finished transfers, then the
 		 * shaper's timers; these may queue refills (shaper_expire()),
-		 * which are run at once: one more round, not a wake-up. */
+		 * which are run at once: one more round, not a wake-up.  At
+		 * most SETTLE_ROUNDS, so that timers falling due meanwhile
+		 * never keep the sockets waiting. */
+		rounds = 0;
 		do {
 			run_commands();
 			if (atomic_load(&aborting))
@@ -862,7 +876,7 @@ loop(void *arg)
 			    shaper_deadline() > request_now())
 				break;
 			shaper_expire(request_now());
-		} while (!atomic_load(&stopping));
+		} while (++rounds < SETTLE_ROUNDS && !atomic_load(&stopping));
 	}
 	run_commands();
 	abort_all();

@@ -40,9 +40,9 @@ int	upstream_init(const struct config *cfg, size_t nfd, char *err,
 /* Starts the curl thread.  Returns 0 or -1. */
 int	upstream_start(void);
 /* Any thread: queue commands (CMD_*) for r and, if now, wake the curl
- * thread; else it runs them at its next wake-up, which the caller knows
- * is due soon (a shaper timer).  Repeated commands for a request
- * coalesce; the queue holds a reference. */
+ * thread.  now is false only on the curl thread itself, which runs its
+ * queue before it sleeps.  Repeated commands for a request coalesce; the
+ * queue holds a reference. */
 void	upstream_post(struct request *r, unsigned cmds, bool now);
 /* Worker thread: watch a client socket for hang-up (edge-triggered
  * EPOLLRDHUP) for the whole life of its connection, tagged with conn_id;
