@@ -148,8 +148,6 @@ flow_request(struct lim_flow *f)
 	    offsetof(struct request, flow));
 }
 
-/* Takes a reference on each flow's request: it is registered, so its
- * connection's reference is still held while we hold the shaper lock. */
 /* r's tokens are due: resume it.  A PACE_SLOW download that drained its
  * buffer (r->refill, set by the reader) stays suspended and has the
  * backend refill it first; the data's arrival resumes it (upstream.c).
@@ -175,6 +173,8 @@ due(struct request *r, bool now)
 		request_wake(r, WAKE(WAIT_TOKENS));
 }
 
+/* Takes a reference on each flow's request: it is registered, so its
+ * connection's reference is still held while we hold the shaper lock. */
 static void
 collect(const struct lim_wake *lw, struct shaper_wake *w)
 {
