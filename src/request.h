@@ -65,9 +65,9 @@ enum req_pace {
 				 * or more, so the reader rarely waits for
 				 * data between grants (fair shares) */
 	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: 32 KiB reads
-				 * into a 32 KiB buffer, refilled when the
-				 * next grant's tokens are due and freed when
-				 * drained (server.c reader()) */
+				 * into a 32 KiB buffer, refilled when empty
+				 * and the next grant's tokens are due
+				 * (server.c reader()) */
 };
 
 /* Commands to the curl thread (bit set, see upstream_post()). */

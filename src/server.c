@@ -525,11 +525,6 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	/* Empty while the backend has more. */
 	if (r->pace == PACE_SLOW) {
-		/* The buffer goes back until the next refill: held for the
-		 * moment between refill and send, not for a grant's interval
-		 * (1,000 slow downloads: 32 MiB less). */
-		ring_free(&r->down);
-		ring_init(&r->down);
 		if (r->down_paused && !r->body_in) {
 			/* The refill is for the next grant: fetched when that
 			 * grant's tokens are due (shaper.c turns the timer's

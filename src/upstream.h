@@ -26,9 +26,8 @@
  * PACE_SHAPED: a buffer of two, so that the reader rarely waits for data
  * between grants (a transfer waiting for data loses its turn in a shared
  * rate).  PACE_SLOW: a buffer of one, refilled when empty and the next
- * grant's tokens are due (shaper.c), freed when drained: one backend read
- * and one pause per grant, and the buffer is held only from the refill to
- * the send. */
+ * grant's tokens are due (shaper.c): one backend read and one pause per
+ * grant, and the bytes are still in the cache when sent. */
 #define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
 #define UPSTREAM_CHUNK_SLOW	(32 * 1024)
 
