@@ -296,9 +296,8 @@ client_info(struct request *r)
 		r->conn_id = c->id;
 		/* Watched once per connection, not per request: keep-alive
 		 * requests cost no epoll_ctl(). */
-		if (!c->watched && r->client_fd >= 0) {
-			upstream_watch(r->client_fd, c->id);
-			c->fd = r->client_fd;
+		if (!c->watched && c->fd >= 0) {
+			upstream_watch(c->fd, c->id);
 			c->watched = true;
 		}
 	}
