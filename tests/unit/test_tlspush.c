@@ -9,26 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fixture_cert.h"
 #include "tlspush.h"
-
-/* Throwaway fixture: a self-signed P-256 certificate and its key. */
-static const char cert_pem[] =
-	"-----BEGIN CERTIFICATE-----\n"
-	"MIIBeTCCAR+gAwIBAgIUAMNhADoGkWT97hLtqIx0SlRjxLUwCgYIKoZIzj0EAwIw\n"
-	"ETEPMA0GA1UEAwwGdGVzdC1hMCAXDTI2MTEyNzEwNDc0NloYDzIxMjYxMTAzMTA0\n"
-	"NzQ2WjARMQ8wDQYDVQQDDAZ0ZXN0LWEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\n"
-	"AASTjNtF+HTMo5evFFRxklN/jdidpn1oUpi+BvNHKz0+79niIM+X/yFlgEkKpnzS\n"
-	"LLcX1GPD8LDAPzN+psfC4b7Ho1MwUTAdBgNVHQ4EFgQUHAqmLRMZOlPjRGeidGmo\n"
-	"ktoPAcowHwYDVR0jBBgwFoAUHAqmLRMZOlPjRGeidGmoktoPAcowDwYDVR0TAQH/\n"
-	"BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEAt5hg2d1OdXs9nakf2RUXB6rQcKIF\n"
-	"4Stgp5zF7A7FGGICIFUZIvlb4f8kM2hE0mcy3f3w40HwzjoiQ6GvLyqeDTs7\n"
-	"-----END CERTIFICATE-----\n";
-static const char key_pem[] =
-	"-----BEGIN PRIVATE KEY-----\n"
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgYP9ZSs3WL4JvFAo+\n"
-	"aXY7cWRsSYcGb64pfUq7LF4wSnihRANCAASTjNtF+HTMo5evFFRxklN/jdidpn1o\n"
-	"Upi+BvNHKz0+79niIM+X/yFlgEkKpnzSLLcX1GPD8LDAPzN+psfC4b7H\n"
-	"-----END PRIVATE KEY-----\n";
 
 /* A TLS connection over loopback TCP: the server side pushes through
  * tlspush, as a libmicrohttpd worker does. */
@@ -53,8 +35,8 @@ setup(void)
 {
 	struct sockaddr_in a;
 	socklen_t alen = sizeof(a);
-	gnutls_datum_t c = { (unsigned char *)cert_pem, sizeof(cert_pem) - 1 };
-	gnutls_datum_t k = { (unsigned char *)key_pem, sizeof(key_pem) - 1 };
+	gnutls_datum_t c = { (unsigned char *)cert_a, sizeof(cert_a) - 1 };
+	gnutls_datum_t k = { (unsigned char *)key_a, sizeof(key_a) - 1 };
 	pthread_t t;
 	void *crc;
 	int lfd, one = 1, rc;
