@@ -52,6 +52,23 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io
 	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
 	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
 
+# $d/nginx-backend.conf: the backend, an nginx of its own serving static
+# files from $d/www; SERVERS: its http block's server lines.
+backend_conf() {	# SERVERS
+	cat >"$d/nginx-backend.conf" <<CONF
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+pid $d/nginx-backend.pid;
+error_log $d/nginx-backend-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+$1
+}
+CONF
+}
+
 # One server of the deployment's proxy: TLS on PORT, HTTP/1.1 upstream with
 # keep-alive, no request buffering, no temp files, Host passed through,
 # limit_rate from RATE_VARIABLE and limit_conn per client address (zone

@@ -51,24 +51,13 @@ chmod 644 "$d"/www/*
 sha1g=$(sha256sum "$d/www/obj1g.bin" | cut -d' ' -f1)
 
 # The backend: static files; PUTs under /sink/ are read and discarded.
-cat >"$d/nginx-backend.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile $nofile;
-pid $d/nginx-backend.pid;
-error_log $d/nginx-backend-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $d/body;
+backend_conf "  client_body_temp_path $d/body;
   server {
     listen 127.0.0.1:$b_port;
     root $d/www;
     client_max_body_size 0;
     location /sink/ { return 204; }
-  }
-}
-CONF
+  }"
 # The deployment's proxy, with limit_rate \$speed by server (none, 1m, 64k)
 # and limit_conn above the clients per address here (accounted, not hit).
 # worker_connections 4096: 1,000 proxied downloads take 2,000 (the

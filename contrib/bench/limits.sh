@@ -43,18 +43,7 @@ head -c $((1280 * 1024)) /dev/urandom >"$d/www/obj1280k.bin"
 chmod 644 "$d"/www/*
 
 # The backend: static files, in an nginx of its own.
-cat >"$d/nginx-backend.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile $nofile;
-pid $d/nginx-backend.pid;
-error_log $d/nginx-backend-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  sendfile on;
-  server { listen 127.0.0.1:$b_port; listen 127.0.0.1:$nb_port; root $d/www; }
-}
-CONF
+backend_conf "  server { listen 127.0.0.1:$b_port; listen 127.0.0.1:$nb_port; root $d/www; }"
 # The deployment's proxy (TLS on the proxy port, HTTP/1.1 upstream with
 # keep-alive, no request buffering, no temp files, Host passed through)
 # with its limits: limit_rate \$DOWNLOAD_SPEED on GET and limit_conn per
