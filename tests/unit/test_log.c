@@ -83,3 +83,28 @@ Test(log, long_lines_are_cut_not_split)
 	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1,
 	    "exactly one newline, at the end");
 }
+
+Test(log, escape_like_nginx)
+{
+	char out[64];
+
+	cr_assert_eq(log_escape(out, sizeof(out), "GET", 3), 3);
+	cr_assert_str_eq(out, "GET");
+	log_escape(out, sizeof(out), "/a\"b\\c\x01\xff d", 10);
+	cr_assert_str_eq(out, "/a\\x22b\\x5Cc\\x01\\xFF d");
+	/* A NUL inside is escaped too: the length, not strlen, counts. */
+	log_escape(out, sizeof(out), "a\0b", 3);
+	cr_assert_str_eq(out, "a\\x00b");
+}
+
+Test(log, escape_cuts_whole_escapes)
+{
+	char out[6];
+
+	cr_assert_eq(log_escape(out, sizeof(out), "ab\"cd", 5), 2);
+	cr_assert_str_eq(out, "ab");
+	cr_assert_eq(log_escape(out, sizeof(out), "abcdefgh", 8), 5);
+	cr_assert_str_eq(out, "abcde");
+	cr_assert_eq(log_escape(out, 1, "abc", 3), 0);
+	cr_assert_str_eq(out, "");
+}
