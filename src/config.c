@@ -230,6 +230,26 @@ trim(char *s)
 	return s;
 }
 
+/* Reads one line, its '\n' included, into buf (cap bytes).  Returns its
+ * length, 0 at the end of the file, or -1 if it does not fit.  Unlike
+ * fgets(), the length counts NUL bytes, so that they can be refused. */
+static ssize_t
+read_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (n + 1 >= cap)
+			return -1;
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	return (ssize_t)n;
+}
+
 /* Config file: "name = value" lines; '#' starts a comment line; values may
  * be double-quoted.  Lines are at most 4 KiB, the file at most 1 MiB. */
 static int
@@ -243,21 +263,28 @@ parse_file(struct config *cfg, const char *path, char *err, size_t errlen)
 
 	if ((f = fopen(path, "r")) == NULL)
 		return errf(err, errlen, "%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof(line), f) != NULL) {
+	for (;;) {
 		char *p, *eq, *name, *value;
 		const struct opt *o;
+		ssize_t n;
 		size_t vlen;
 
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
-		total += (long)strlen(line);
+		if ((n = read_line(f, line, sizeof(line))) == 0)
+			break;
+		if (n < 0) {
+			errf(err, errlen, "%s: line longer than %zu bytes",
+			    where, sizeof(line) - 2);
+			goto out;
+		}
+		total += (long)n;
 		if (total > 1024 * 1024) {
 			errf(err, errlen, "%s: file larger than 1 MiB", where);
 			goto out;
 		}
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			errf(err, errlen, "%s: line longer than %zu bytes",
-			    where, sizeof(line) - 1);
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			errf(err, errlen, "%s: NUL byte in the line", where);
 			goto out;
 		}
 		p = trim(line);

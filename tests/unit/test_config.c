@@ -123,6 +123,43 @@ Test(config, file_errors_name_file_and_line, .init = clean_env)
 	unlink(path);
 }
 
+Test(config, file_nul_byte_and_long_line_named, .init = clean_env)
+{
+	struct config c;
+	char err[512], path[] = "/tmp/sp-config-XXXXXX", want[64];
+	char long_line[5000];
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	char *argv[] = { "storage-proxy", "--config", path, NULL };
+
+	fwrite("port = 9001\nthreads = 2\0junk\n", 1, 31, f);
+	fclose(f);
+	cr_assert_eq(load(&c, argv, err), -1);
+	snprintf(want, sizeof(want), "%s:2: NUL byte", path);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	config_free(&c);
+
+	memset(long_line, '#', sizeof(long_line) - 1);
+	long_line[sizeof(long_line) - 1] = '\0';
+	f = fopen(path, "w");
+	fprintf(f, "port = 9001\n%s\n", long_line);
+	fclose(f);
+	cr_assert_eq(load(&c, argv, err), -1);
+	snprintf(want, sizeof(want), "%s:2: line longer", path);
+	cr_assert_not_null(strstr(err, want), "%s", err);
+	config_free(&c);
+
+	/* The longest line that fits, and a last line without '\n'. */
+	long_line[4094] = '\0';
+	f = fopen(path, "w");
+	fprintf(f, "%s\nport = 9001", long_line);
+	fclose(f);
+	cr_assert_eq(load(&c, argv, err), 0, "%s", err);
+	cr_assert_eq(c.port, 9001);
+	config_free(&c);
+	unlink(path);
+}
+
 Test(config, key_beside_certificate_with_private_key_fallback, .init = clean_env)
 {
 	struct config c;
