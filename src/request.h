@@ -105,6 +105,9 @@ struct request {
 	uint64_t		 tok_at;		/* [S] ns the timer fires */
 	unsigned		 log_status;		/* [M] status sent */
 	const char		*upstream_error;	/* [M] static text */
+	const char		*refused;		/* [M] static text: why
+							 * the proxy refused the
+							 * request (access log) */
 	bool			 listed;		/* [C] on the active list */
 	CURL			*easy;			/* [C] */
 	uint64_t		 progress_bytes;	/* [C] moved at t_progress */

@@ -22,6 +22,9 @@ static const struct {
 	    "Your request header section exceeds the maximum allowed size." },
 	[S3ERR_INTERNAL] = { 500, "InternalError",
 	    "The proxy encountered an internal error. Please try again." },
+	[S3ERR_NOT_IMPLEMENTED] = { 501, "NotImplemented",
+	    "A header you provided implies functionality that is not "
+	    "implemented." },
 	[S3ERR_BAD_GATEWAY] = { 502, "BadGateway",
 	    "The proxy could not get a valid response from the storage backend." },
 	[S3ERR_UNAVAILABLE] = { 503, "ServiceUnavailable",

@@ -17,6 +17,7 @@ enum s3err {
 	S3ERR_METHOD,		/* 405 MethodNotAllowed */
 	S3ERR_HEADERS_TOO_LARGE,/* 431 RequestHeaderSectionTooLarge */
 	S3ERR_INTERNAL,		/* 500 InternalError */
+	S3ERR_NOT_IMPLEMENTED,	/* 501 NotImplemented */
 	S3ERR_BAD_GATEWAY,	/* 502 BadGateway */
 	S3ERR_UNAVAILABLE,	/* 503 ServiceUnavailable */
 	S3ERR_SLOW_DOWN,	/* 503 SlowDown (max-connections) */

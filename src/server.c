@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "headers.h"
+#include "httpcheck.h"
 #include "log.h"
 #include "request.h"
 #include "s3err.h"
@@ -127,10 +128,11 @@ add_security_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 }
 
-/* Queues the proxy's own S3-style error reply.  Returns MHD_queue_response's
- * result. */
+/* Queues the proxy's own S3-style error reply; with `close`, the
+ * connection is closed after it (after a framing error nothing more on the
+ * connection can be trusted).  Returns MHD_queue_response's result. */
 static enum MHD_Result
-respond_error(struct request *r, enum s3err err, const char *detail)
+reply_error(struct request *r, enum s3err err, const char *detail, bool close)
 {
 	char body[S3ERR_MAX], rid[32];
 	struct MHD_Response *resp;
@@ -156,10 +158,103 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 	MHD_add_response_header(resp, "x-amz-request-id", rid);
 	if (err == S3ERR_SLOW_DOWN)
 		MHD_add_response_header(resp, "Retry-After", "1");
+	if (close)
+		MHD_add_response_header(resp, "Connection", "close");
 	add_security_headers(resp);
 	ret = MHD_queue_response(r->con, s3err_status(err), resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result
+respond_error(struct request *r, enum s3err err, const char *detail)
+{
+	return reply_error(r, err, detail, false);
+}
+
+/* --- the strict reading of the request (worker thread) -------------------- */
+
+/*
+ * libmicrohttpd 0.9.75 parses the header section in place, in its read
+ * buffer: a field line "Name: value\r\n" becomes "Name\0value\0\0" (a
+ * bare LF line end one NUL), and the field keeps pointers to the name and
+ * the value.  What it does not refuse, and cannot show us in the values
+ * it keeps, is seen in that layout:
+ *  - an obs-fold continuation line is appended to the *name* in a new
+ *    block of its pool ("X-A: first\r\n second" becomes "X-Asecond:
+ *    first"): the name no longer sits right before its value;
+ *  - a NUL byte in a value ends the value early: what follows the value's
+ *    NUL is neither a line end nor the next field's name.
+ * Any such field makes the request "torn", refused with 400 as nginx
+ * does.  A later libmicrohttpd refuses these itself; this check then only
+ * passes.
+ */
+struct check_ctx {
+	struct httpcheck_req	 hc;
+	bool			 torn;
+	const char		*next;	/* where the next name must start, or
+					 * NULL (the last line ended in CRLF) */
+};
+
+static enum MHD_Result
+check_field(void *cls, enum MHD_ValueKind kind, const char *name,
+    size_t namelen, const char *value, size_t valuelen)
+{
+	struct check_ctx *k = cls;
+	const char *p;
+	size_t len;
+
+	(void)kind;
+	if (name == NULL || value == NULL) {
+		k->torn = true;
+		return MHD_NO;
+	}
+	if (k->next != NULL && name != k->next)
+		k->torn = true;
+	k->next = NULL;
+	/* Name, its ':' turned NUL, optional white space, the value. */
+	if (name[namelen] != '\0')
+		k->torn = true;
+	else {
+		for (p = name + namelen + 1; p != value &&
+		    (*p == ' ' || *p == '\t'); p++)
+			;
+		if (p != value)
+			k->torn = true;
+	}
+	/* The value's end: CR and LF turned NUL, or a bare LF followed by
+	 * the next field's name (checked at the next call). */
+	if (value[valuelen] != '\0')
+		k->torn = true;
+	else if (value[valuelen + 1] != '\0')
+		k->next = value + valuelen + 1;
+	len = valuelen;
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	httpcheck_req_field(&k->hc, name, namelen, value, len);
+	return MHD_YES;
+}
+
+/* Reads r's header section strictly.  Returns HTTPCHECK_OK and fills *hc,
+ * or the status to refuse the request with, *why set to a static text. */
+static int
+check_request(struct request *r, const char *version,
+    struct httpcheck_req *hc, const char **why)
+{
+	struct check_ctx k = { .torn = false, .next = NULL };
+
+	httpcheck_req_init(&k.hc, version);
+	MHD_get_connection_values_n(r->con, MHD_HEADER_KIND, check_field, &k);
+	if (k.next != NULL)
+		k.torn = true;
+	if (k.torn && k.hc.verdict == HTTPCHECK_OK) {
+		k.hc.verdict = HTTPCHECK_BAD;
+		k.hc.why = "A header field line is folded or has a NUL byte.";
+	}
+	httpcheck_req_end(&k.hc);
+	*hc = k.hc;
+	*why = k.hc.why;
+	return k.hc.verdict;
 }
 
 /* --- building the backend request (worker thread) ------------------------- */
@@ -168,7 +263,9 @@ struct hdr_ctx {
 	struct request	*r;
 	size_t		 total;		/* bytes of the header section */
 	const char	*connection;
-	const char	*xff;		/* client's X-Forwarded-For */
+	char		*xff;		/* client's X-Forwarded-For lines,
+					 * joined with ", " (RFC 9110 5.3);
+					 * malloc'd, NULL if none */
 	bool		 has_accept;
 	bool		 failed;
 };
@@ -196,6 +293,23 @@ append_header(struct curl_slist **list, const char *name, const char *value)
 	return 0;
 }
 
+/* Appends one X-Forwarded-For line to h->xff.  Returns 0 or -1. */
+static int
+join_xff(struct hdr_ctx *h, const char *value)
+{
+	char *joined;
+
+	if (h->xff == NULL)
+		joined = strdup(value);
+	else if (asprintf(&joined, "%s, %s", h->xff, value) < 0)
+		joined = NULL;
+	if (joined == NULL)
+		return -1;
+	free(h->xff);
+	h->xff = joined;
+	return 0;
+}
+
 static enum MHD_Result
 copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
     const char *value)
@@ -204,8 +318,11 @@ copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
 
 	(void)kind;
 	h->total += strlen(name) + strlen(value != NULL ? value : "") + 4;
-	if (strcasecmp(name, "X-Forwarded-For") == 0)
-		h->xff = value;
+	if (strcasecmp(name, "X-Forwarded-For") == 0 && value != NULL &&
+	    value[0] != '\0' && join_xff(h, value) == -1) {
+		h->failed = true;
+		return MHD_NO;
+	}
 	if (strcasecmp(name, "Accept") == 0)
 		h->has_accept = true;
 	if (headers_skip_request(name, h->connection))
@@ -217,19 +334,23 @@ copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
 	return MHD_YES;
 }
 
-/* Builds r's upstream header list.  Returns 0, -1 if memory is short, or
- * -2 if the header section is larger than header-max. */
+/* Builds r's upstream header list.  *xff_out gets the client's
+ * X-Forwarded-For lines joined into one list (malloc'd, the caller frees
+ * it; NULL if none).  Returns 0, -1 if memory is short, or -2 if the
+ * header section is larger than header-max. */
 static int
-build_headers(struct request *r)
+build_headers(struct request *r, char **xff_out)
 {
 	struct hdr_ctx h = { .r = r };
 	const char *host;
 	char *xff;
 	int rc;
 
+	*xff_out = NULL;
 	h.connection = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
 	    "Connection");
 	MHD_get_connection_values(r->con, MHD_HEADER_KIND, copy_header, &h);
+	*xff_out = h.xff;
 	if (h.failed)
 		return -1;
 	if (h.total > cfg->header_max)
@@ -238,7 +359,9 @@ build_headers(struct request *r)
 	    MHD_lookup_connection_value(r->con, MHD_HEADER_KIND, "Host");
 	if (host != NULL && append_header(&r->req_headers, "Host", host) == -1)
 		return -1;
-	if (h.xff != NULL && h.xff[0] != '\0')
+	/* The whole list, every line of it, plus the peer: what the limits
+	 * read and what the backend gets are the same list. */
+	if (h.xff != NULL)
 		rc = asprintf(&xff, "%s, %s", h.xff, r->client_addr);
 	else
 		rc = asprintf(&xff, "%s", r->client_addr);
@@ -260,8 +383,9 @@ build_headers(struct request *r)
 	return 0;
 }
 
+/* Sets r->client_addr from the connection's peer, "-" if unknown. */
 static void
-client_info(struct request *r)
+client_address(struct request *r)
 {
 	const union MHD_ConnectionInfo *ci;
 
@@ -287,6 +411,14 @@ client_info(struct request *r)
 	}
 	if (r->client_addr[0] == '\0')
 		snprintf(r->client_addr, sizeof(r->client_addr), "-");
+}
+
+static void
+client_info(struct request *r)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	client_address(r);
 	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_CONNECTION_FD);
 	r->client_fd = ci != NULL ? ci->connect_fd : -1;
 	ci = MHD_get_connection_info(r->con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -317,50 +449,63 @@ method_allowed(const char *m)
 }
 
 /* First call: check the request, hand it to the curl thread.  Does not
- * suspend, so that libmicrohttpd answers "Expect: 100-continue". */
+ * suspend, so that libmicrohttpd answers "Expect: 100-continue".  Nothing
+ * goes upstream before the whole header section has been read strictly. */
 static enum MHD_Result
 on_first(struct request *r, const char *method, const char *version)
 {
-	const char *cl, *te, *xff;
+	struct httpcheck_req hc;
+	const char *why;
+	char *xff = NULL;
+	enum MHD_Result ret;
 	int rc;
 
 	client_info(r);
 	snprintf(r->version, sizeof(r->version), "%s", version);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->head = strcmp(method, "HEAD") == 0;
+	if ((rc = check_request(r, version, &hc, &why)) != HTTPCHECK_OK) {
+		r->refused = why;
+		return reply_error(r, rc == HTTPCHECK_NOT_IMPL ?
+		    S3ERR_NOT_IMPLEMENTED : S3ERR_BAD_REQUEST, why, true);
+	}
 	if (strlen(method) >= sizeof(r->method) || !method_allowed(method))
 		return respond_error(r, S3ERR_METHOD, NULL);
 	if (target_validate(r->target) == -1)
 		return respond_error(r, S3ERR_INVALID_URI, NULL);
-	cl = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
-	    "Content-Length");
-	te = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
-	    "Transfer-Encoding");
-	if (te != NULL && strcasecmp(te, "identity") != 0) {
+	if (hc.chunked) {
 		r->has_body = true;
 		r->req_length = -1;	/* chunked: upstream chunked too */
-	} else if (cl != NULL) {
-		r->req_length = strtoll(cl, NULL, 10);
+	} else if (hc.length >= 0) {
+		r->req_length = hc.length;
 		r->has_body = r->req_length > 0;
 	}
-	if ((rc = build_headers(r)) == -2)
-		return respond_error(r, S3ERR_HEADERS_TOO_LARGE, NULL);
+	if ((rc = build_headers(r, &xff)) == -2) {
+		ret = respond_error(r, S3ERR_HEADERS_TOO_LARGE, NULL);
+		goto out;
+	}
 	if (rc == -1 || (r->url = target_upstream_url(cfg->upstream,
-	    r->target)) == NULL)
-		return respond_error(r, S3ERR_INTERNAL, NULL);
+	    r->target)) == NULL) {
+		ret = respond_error(r, S3ERR_INTERNAL, NULL);
+		goto out;
+	}
 	/* Limits apply to GETs (rate, max-connections) and to PUT and POST
 	 * bodies (upload rate); HEAD and DELETE are neither limited nor
-	 * counted, as in the deployment. */
-	xff = MHD_lookup_connection_value(r->con, MHD_HEADER_KIND,
-	    "X-Forwarded-For");
-	if (strcmp(method, "GET") == 0 && shaper_enter(r, false, xff) == -1)
-		return respond_error(r, S3ERR_SLOW_DOWN, NULL);
+	 * counted, as in the deployment.  They key on the same joined
+	 * X-Forwarded-For list the backend gets. */
+	if (strcmp(method, "GET") == 0 && shaper_enter(r, false, xff) == -1) {
+		ret = respond_error(r, S3ERR_SLOW_DOWN, NULL);
+		goto out;
+	}
 	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&
 	    r->has_body)
 		(void)shaper_enter(r, true, xff);
 	r->state = REQ_FORWARDING;
 	upstream_post(r, CMD_START, true);
-	return MHD_YES;
+	ret = MHD_YES;
+out:
+	free(xff);
+	return ret;
 }
 
 /* Body call: move what fits (and what the upload rate allows) into the
@@ -730,9 +875,12 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 static void *
 on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 {
+	struct request *r;
+
 	(void)cls;
-	(void)con;
-	return request_new(uri, cfg->buffer_max);
+	if ((r = request_new(uri, cfg->buffer_max)) != NULL)
+		r->con = con;
+	return r;
 }
 
 static void
@@ -752,13 +900,29 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct request *r = *con_cls;
 	uint64_t now, bytes;
 	double up_s = -1;
-	char when[64], upstream[48], target[2048];
+	char when[64], upstream[48], redacted[2048];
+	/* Escaped, each byte at most 4: the target cut at 2 KiB. */
+	char target[4 * sizeof(redacted)], method[4 * sizeof(r->method)];
+	char version[4 * sizeof(r->version)];
 
 	(void)cls;
-	(void)con;
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
+	if (r->state == REQ_NEW) {
+		const union MHD_ConnectionInfo *ci;
+
+		/* libmicrohttpd answered the request itself, before the access
+		 * handler (a Content-Length it cannot parse: 400 or 413; a
+		 * header section over header-max: 431), or the client left
+		 * before its header section was complete. */
+		client_address(r);
+		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
+		if (ci != NULL && ci->http_status != 0) {
+			r->log_status = ci->http_status;
+			r->refused = "refused by the HTTP parser";
+		}
+	}
 	shaper_leave(r);	/* the max-connections slot is free now */
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
@@ -777,15 +941,22 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
 	else
 		snprintf(upstream, sizeof(upstream), "- -");
-	target_redact(r->target, target, sizeof(target));
+	/* What the client wrote is escaped as nginx does: it can forge no
+	 * field and no line. */
+	target_redact(r->target, redacted, sizeof(redacted));
+	log_escape(target, sizeof(target), redacted, strlen(redacted));
+	log_escape(method, sizeof(method), r->method, strlen(r->method));
+	log_escape(version, sizeof(version), r->version, strlen(r->version));
 	log_access("%s - - [%s] \"%s %s %s\" %u %llu %.3f upstream=%s"
-	    "%s%s%s%s", r->client_addr, when, r->method[0] ? r->method : "-",
-	    target, r->version, r->log_status, (unsigned long long)bytes,
+	    "%s%s%s%s%s%s%s", r->client_addr, when, method[0] ? method : "-",
+	    target, version, r->log_status, (unsigned long long)bytes,
 	    (double)(now - r->t_start) / 1e9, upstream,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
 	    " aborted", r->upstream_error ? " upstream-error=\"" : "",
 	    r->upstream_error ? r->upstream_error : "",
-	    r->upstream_error ? "\"" : "");
+	    r->upstream_error ? "\"" : "",
+	    r->refused ? " refused=\"" : "", r->refused ? r->refused : "",
+	    r->refused ? "\"" : "");
 	request_unref(r);	/* libmicrohttpd's reference */
 }
 

@@ -13,6 +13,8 @@ Test(s3err, statuses_and_codes)
 	cr_assert_str_eq(s3err_code(S3ERR_INVALID_URI), "InvalidURI");
 	cr_assert_eq(s3err_status(S3ERR_SLOW_DOWN), 503);
 	cr_assert_str_eq(s3err_code(S3ERR_SLOW_DOWN), "SlowDown");
+	cr_assert_eq(s3err_status(S3ERR_NOT_IMPLEMENTED), 501);
+	cr_assert_str_eq(s3err_code(S3ERR_NOT_IMPLEMENTED), "NotImplemented");
 }
 
 Test(s3err, document_shape)
