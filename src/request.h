@@ -160,6 +160,11 @@ struct request {
 	size_t			 resp_headers_len;
 	size_t			 resp_headers_cap;
 	char			 conn_tokens[256];	/* upstream Connection value */
+	unsigned		 resp_lengths;		/* Content-Length lines */
+	bool			 resp_coded;		/* Transfer-Encoding seen */
+	const char		*bad_response;		/* static text: why the
+							 * response was refused
+							 * (502), or NULL */
 };
 
 /* Returns a new request with one reference (libmicrohttpd's), or NULL. */

@@ -736,7 +736,10 @@ copy_response_headers(struct request *r, struct MHD_Response *resp)
 		for (e = v + strlen(v); e > v && (e[-1] == '\r' ||
 		    e[-1] == ' ' || e[-1] == '\t'); e--)
 			*(e - 1) = '\0';
-		if (MHD_add_response_header(resp, line, v) == MHD_NO)
+		/* libmicrohttpd refuses an empty value: white space alone
+		 * is read as one (RFC 9110 5.5), so the field still arrives. */
+		if (MHD_add_response_header(resp, line, *v != '\0' ? v :
+		    " ") == MHD_NO)
 			log_warn("request %llu: backend header '%s' not "
 			    "forwarded", (unsigned long long)r->id, line);
 	}
@@ -761,9 +764,15 @@ respond_upstream(struct request *r)
 	uint64_t size;
 	long status = r->status;
 
+	if (status < 200) {
+		/* The transfer ended after an interim 100 or 103 alone: no
+		 * answer to forward. */
+		r->upstream_error = "no final status";
+		return respond_error(r, S3ERR_BAD_GATEWAY, NULL);
+	}
 	r->state = REQ_RESPONDING;
 	r->log_status = (unsigned)status;
-	if (status == 204 || (status >= 100 && status < 200)) {
+	if (status == 204) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 	} else if (status == 304) {
@@ -831,7 +840,10 @@ on_final(struct request *r)
 		upstream_post(r, CMD_RESUME_SEND, true);
 
 	if (up == UP_FAILED && !headers) {
-		r->upstream_error = curl_easy_strerror(result);
+		/* bad_response is written by the curl thread before `up`
+		 * became UP_FAILED, which we saw under the lock. */
+		r->upstream_error = r->bad_response != NULL ?
+		    r->bad_response : curl_easy_strerror(result);
 		if (result == CURLE_OPERATION_TIMEDOUT)
 			return respond_error(r, S3ERR_GATEWAY_TIMEOUT, NULL);
 		if (result == CURLE_ABORTED_BY_CALLBACK)

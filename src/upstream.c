@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "httpcheck.h"
 #include "log.h"
 #include "shaper.h"
 #include "upstream.h"
@@ -309,6 +310,69 @@ grow_headers(struct request *r, size_t need)
 	return 0;
 }
 
+/* Fails the transfer over a backend response the proxy would not read
+ * the way the client will (502): the reason goes to the access log. */
+static size_t
+bad_response(struct request *r, const char *why)
+{
+	r->bad_response = why;
+	return 0;
+}
+
+/* Reads one field line of the backend's response header section strictly:
+ * the client must see the response end where the backend meant it to end
+ * (RFC 9112 6.3).  Returns 0, or -1 with r->bad_response set. */
+static int
+read_field(struct request *r, const char *buf, size_t len)
+{
+	const char *colon, *v;
+	size_t namelen, vlen;
+	int64_t n;
+
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (buf[0] == ' ' || buf[0] == '\t') {
+		r->bad_response = "folded header line (obs-fold)";
+		return -1;
+	}
+	if ((colon = memchr(buf, ':', len)) == NULL ||
+	    !httpcheck_token(buf, (size_t)(colon - buf))) {
+		r->bad_response = "invalid header line";
+		return -1;
+	}
+	namelen = (size_t)(colon - buf);
+	for (v = colon + 1; v < buf + len && (*v == ' ' || *v == '\t'); v++)
+		;
+	vlen = (size_t)(buf + len - v);
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+		vlen--;
+	if (!httpcheck_value(v, vlen)) {
+		r->bad_response = "control character in a header value";
+		return -1;
+	}
+	if (namelen == 14 && strncasecmp(buf, "Content-Length", 14) == 0) {
+		if (httpcheck_length(v, vlen, &n) == -1) {
+			r->bad_response = "invalid Content-Length";
+			return -1;
+		}
+		/* Repeated with one value is allowed (RFC 9110 8.6). */
+		if (r->resp_lengths++ > 0 && n != r->resp_length) {
+			r->bad_response = "conflicting Content-Length values";
+			return -1;
+		}
+		r->resp_length = n;
+	} else if (namelen == 17 &&
+	    strncasecmp(buf, "Transfer-Encoding", 17) == 0)
+		r->resp_coded = true;
+	else if (namelen == 10 && strncasecmp(buf, "Connection", 10) == 0) {
+		if (vlen >= sizeof(r->conn_tokens))
+			vlen = sizeof(r->conn_tokens) - 1;
+		memcpy(r->conn_tokens, v, vlen);
+		r->conn_tokens[vlen] = '\0';
+	}
+	return 0;
+}
+
 static size_t
 on_header(char *buf, size_t size, size_t n, void *arg)
 {
@@ -325,29 +389,35 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		r->status = sp != NULL ? strtol(sp + 1, NULL, 10) : 0;
 		r->resp_headers_len = 0;
 		r->resp_length = -1;
+		r->resp_lengths = 0;
+		r->resp_coded = false;
 		r->conn_tokens[0] = '\0';
+		/* 100 and 103 precede the answer; any other 1xx (101 switches
+		 * protocols, which the client did not ask for) cannot be
+		 * forwarded as one. */
+		if (r->status < 200 && !httpcheck_interim(r->status))
+			return bad_response(r, "1xx status other than 100 "
+			    "or 103");
+		if (r->status < 100 || r->status > 999)
+			return bad_response(r, "invalid status line");
 		return len;
 	}
 	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
 		if (r->status < 200)
 			return len;
+		/* Transfer-Encoding wins over Content-Length (RFC 9112 6.3):
+		 * libcurl reads the body by the coding, so must the client. */
+		if (r->resp_coded)
+			r->resp_length = -1;
 		done = true;
 	} else {
+		if (read_field(r, buf, len) == -1)
+			return 0;	/* fails the transfer: 502 */
 		if (grow_headers(r, r->resp_headers_len + len + 1) == -1)
 			return 0;	/* fails the transfer: 502 */
 		memcpy(r->resp_headers + r->resp_headers_len, buf, len);
 		r->resp_headers_len += len;
 		r->resp_headers[r->resp_headers_len] = '\0';
-		if (len > 15 && strncasecmp(buf, "Content-Length:", 15) == 0)
-			r->resp_length = strtoll(buf + 15, NULL, 10);
-		if (len > 11 && strncasecmp(buf, "Connection:", 11) == 0) {
-			size_t v = len - 11;
-
-			if (v >= sizeof(r->conn_tokens))
-				v = sizeof(r->conn_tokens) - 1;
-			memcpy(r->conn_tokens, buf + 11, v);
-			r->conn_tokens[v] = '\0';
-		}
 	}
 	if (done) {
 		pthread_mutex_lock(&r->lock);
