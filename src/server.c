@@ -529,6 +529,17 @@ on_body(struct request *r, const char *data, size_t *size)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_YES;
 	}
+	/* Never more than was declared: libcurl sends every byte it is
+	 * handed, and a byte past the length would be the start of another
+	 * request on the backend connection.  libmicrohttpd stops at the
+	 * length; this holds if it ever did not. */
+	if (r->req_length >= 0 && (uint64_t)r->req_length - r->bytes_in <
+	    *size) {
+		pthread_mutex_unlock(&r->lock);
+		log_error("request %llu: body longer than its Content-Length",
+		    (unsigned long long)r->id);
+		return MHD_NO;
+	}
 	if (r->upload.cap == 0 && ring_grow(&r->upload, UPLOAD_BUFFER) == -1) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_NO;
@@ -921,14 +932,16 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
-	if (r->state == REQ_NEW) {
+	if (r->log_status == 0) {
 		const union MHD_ConnectionInfo *ci;
 
-		/* libmicrohttpd answered the request itself, before the access
+		/* libmicrohttpd answered the request itself: before the access
 		 * handler (a Content-Length it cannot parse: 400 or 413; a
-		 * header section over header-max: 431), or the client left
-		 * before its header section was complete. */
-		client_address(r);
+		 * header section over header-max: 431), or in the body (a
+		 * chunk size over 2^64: 413).  Or the client left before an
+		 * answer was queued (no status). */
+		if (r->state == REQ_NEW)
+			client_address(r);
 		ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
 		if (ci != NULL && ci->http_status != 0) {
 			r->log_status = ci->http_status;
