@@ -47,9 +47,16 @@ integration_tests = \
 	tests/integration/limit_burst.sh \
 	tests/integration/limit_starvation.sh \
 	tests/integration/bench_verify.sh \
-	tests/integration/bench_agrees.sh
+	tests/integration/bench_agrees.sh \
+	tests/integration/hostile_framing.sh \
+	tests/integration/hostile_requests.sh \
+	tests/integration/hostile_responses.sh \
+	tests/integration/hostile_xff.sh \
+	tests/integration/hostile_log.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
 	tests/integration/sigv4_verify.py \
-	tests/integration/fault_server.py
+	tests/integration/fault_server.py \
+	tests/integration/hostile.py \
+	tests/integration/hostile_lib.sh
