@@ -72,13 +72,61 @@ httpcheck_length(const char *s, size_t len, int64_t *out)
 bool
 httpcheck_chunked(const char *s, size_t len)
 {
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
 	return len == 7 && strncasecmp(s, "chunked", 7) == 0;
+}
+
+/* Unreserved or sub-delims, RFC 3986 2.2-2.3. */
+static bool
+is_regname(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+static bool
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+bool
+httpcheck_host(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (len > 0 && s[0] == '[') {
+		/* IP-literal: hex digits, ':' and '.' (an embedded IPv4),
+		 * or an IPvFuture's unreserved and sub-delims. */
+		for (i = 1; i < len && s[i] != ']'; i++)
+			if (!is_regname((unsigned char)s[i]) && s[i] != ':')
+				return false;
+		if (i == len || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < len && s[i] != ':'; i++) {
+			if (s[i] == '%' && i + 2 < len &&
+			    is_hex((unsigned char)s[i + 1]) &&
+			    is_hex((unsigned char)s[i + 2])) {
+				i += 2;
+				continue;
+			}
+			if (!is_regname((unsigned char)s[i]))
+				return false;
+		}
+	}
+	if (i == len)
+		return true;
+	if (s[i] != ':')
+		return false;
+	/* port = *DIGIT */
+	for (i++; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
 }
 
 bool
@@ -125,6 +173,9 @@ httpcheck_req_field(struct httpcheck_req *c, const char *name,
 		if (++c->hosts > 1)
 			return fail(c, HTTPCHECK_BAD, "More than one Host "
 			    "header field.");
+		if (!httpcheck_host(value, valuelen))
+			return fail(c, HTTPCHECK_BAD, "The Host header field "
+			    "is not a host and port.");
 	} else if (name_is(name, namelen, "Content-Length")) {
 		if (++c->lengths > 1)
 			return fail(c, HTTPCHECK_BAD, "More than one "

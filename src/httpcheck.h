@@ -33,8 +33,10 @@ struct httpcheck_req {
 /* Starts a check of a request of HTTP version `version` ("HTTP/1.1"). */
 void	httpcheck_req_init(struct httpcheck_req *c, const char *version);
 
-/* Feeds one field, name and value as received (lengths in bytes; value
- * without the surrounding white space).  Returns c->verdict: once not
+/* Feeds one field, name and value as received (lengths in bytes; the
+ * value without the white space before it, but with any after it: a
+ * parser that does not trim it, such as libmicrohttpd 0.9.75, reads
+ * "chunked " as an unknown coding, so it must not pass as chunked).  Returns c->verdict: once not
  * HTTPCHECK_OK it stays as it is, and further fields are not looked at. */
 int	httpcheck_req_field(struct httpcheck_req *c, const char *name,
 	    size_t namelen, const char *value, size_t valuelen);
@@ -58,8 +60,14 @@ bool	httpcheck_value(const char *s, size_t len);
 int	httpcheck_length(const char *s, size_t len, int64_t *out);
 
 /* True if a Transfer-Encoding value is exactly the one coding "chunked"
- * (case-insensitive, white space around it allowed). */
+ * (case-insensitive; no white space: the caller trims what it may). */
 bool	httpcheck_chunked(const char *s, size_t len);
+
+/* True if a Host value is uri-host [":" port] (RFC 9112 3.2, RFC 3986
+ * 3.2.2): a reg-name (unreserved, sub-delims, %HH; empty allowed) or an
+ * IP-literal in brackets, then digits after a ':'.  No userinfo, white
+ * space, path or second colon outside brackets. */
+bool	httpcheck_host(const char *s, size_t len);
 
 /* True if a 1xx status may precede the final response (100 Continue, 103
  * Early Hints); any other status below 200 cannot be forwarded. */

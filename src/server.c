@@ -176,25 +176,41 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 
 /*
  * libmicrohttpd 0.9.75 parses the header section in place, in its read
- * buffer: a field line "Name: value\r\n" becomes "Name\0value\0\0" (a
- * bare LF line end one NUL), and the field keeps pointers to the name and
- * the value.  What it does not refuse, and cannot show us in the values
- * it keeps, is seen in that layout:
- *  - an obs-fold continuation line is appended to the *name* in a new
+ * buffer, and keeps pointers into it.  The request line "GET /t HTTP/1.1"
+ * becomes "GET\0/t\0HTTP/1.1" and a field line "Name: value" becomes
+ * "Name\0value"; each line end is a NUL for CR and one for LF (one NUL for a
+ * bare LF).  The section spans header_size bytes from the method.  What the
+ * library does not refuse, and its parsed values do not show, is seen by
+ * walking that layout from the request line to the end of the section:
+ *  - an obs-fold continuation line is appended to the *name*, in a new
  *    block of its pool ("X-A: first\r\n second" becomes "X-Asecond:
- *    first"): the name no longer sits right before its value;
- *  - a NUL byte in a value ends the value early: what follows the value's
- *    NUL is neither a line end nor the next field's name.
- * Any such field makes the request "torn", refused with 400 as nginx
- * does.  A later libmicrohttpd refuses these itself; this check then only
- * passes.
+ *    first"): the name is not where the previous line ended;
+ *  - a NUL byte in a value or in the target cuts it short: more NULs, or
+ *    bytes, where only the line end may be.
+ * Either makes the request "torn": 400, as nginx answers.  A later
+ * libmicrohttpd refuses these itself; this walk then only passes.
  */
 struct check_ctx {
 	struct httpcheck_req	 hc;
 	bool			 torn;
-	const char		*next;	/* where the next name must start, or
-					 * NULL (the last line ended in CRLF) */
+	const char		*pos;	/* end of the last line's content */
+	const char		*end;	/* end of the header section */
 };
+
+/* Steps over the NULs of a line end (and of the blank line, when `last`)
+ * from k->pos.  Returns where they stop, or NULL if there are too few or
+ * too many. */
+static const char *
+skip_line_end(const struct check_ctx *k, bool last)
+{
+	const char *p = k->pos;
+
+	while (p < k->end && *p == '\0')
+		p++;
+	if (p - k->pos < (last ? 2 : 1) || p - k->pos > (last ? 4 : 2))
+		return NULL;
+	return p;
+}
 
 static enum MHD_Result
 check_field(void *cls, enum MHD_ValueKind kind, const char *name,
@@ -202,54 +218,64 @@ check_field(void *cls, enum MHD_ValueKind kind, const char *name,
 {
 	struct check_ctx *k = cls;
 	const char *p;
-	size_t len;
 
 	(void)kind;
-	if (name == NULL || value == NULL) {
+	if (k->torn || name == NULL || value == NULL ||
+	    skip_line_end(k, false) != name || value < name + namelen + 1 ||
+	    value > k->end || (size_t)(k->end - value) < valuelen) {
 		k->torn = true;
 		return MHD_NO;
 	}
-	if (k->next != NULL && name != k->next)
-		k->torn = true;
-	k->next = NULL;
 	/* Name, its ':' turned NUL, optional white space, the value. */
-	if (name[namelen] != '\0')
+	for (p = name + namelen + 1; p < value && (*p == ' ' || *p == '\t');
+	    p++)
+		;
+	if (name[namelen] != '\0' || p != value) {
 		k->torn = true;
-	else {
-		for (p = name + namelen + 1; p != value &&
-		    (*p == ' ' || *p == '\t'); p++)
-			;
-		if (p != value)
-			k->torn = true;
+		return MHD_NO;
 	}
-	/* The value's end: CR and LF turned NUL, or a bare LF followed by
-	 * the next field's name (checked at the next call). */
-	if (value[valuelen] != '\0')
-		k->torn = true;
-	else if (value[valuelen + 1] != '\0')
-		k->next = value + valuelen + 1;
-	len = valuelen;
-	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
-		len--;
-	httpcheck_req_field(&k->hc, name, namelen, value, len);
+	k->pos = value + valuelen;
+	/* As received: libmicrohttpd keeps trailing white space, and reads
+	 * "chunked " as not chunked. */
+	httpcheck_req_field(&k->hc, name, namelen, value, valuelen);
 	return MHD_YES;
 }
 
-/* Reads r's header section strictly.  Returns HTTPCHECK_OK and fills *hc,
- * or the status to refuse the request with, *why set to a static text. */
+/* Reads r's header section strictly; url, method and version are the
+ * access handler's arguments (pointers into the section).  Returns
+ * HTTPCHECK_OK and fills *hc, or the status to refuse the request with,
+ * *why set to a static text. */
 static int
-check_request(struct request *r, const char *version,
-    struct httpcheck_req *hc, const char **why)
+check_request(struct request *r, const char *url, const char *method,
+    const char *version, struct httpcheck_req *hc, const char **why)
 {
-	struct check_ctx k = { .torn = false, .next = NULL };
+	struct check_ctx k = { .torn = false };
+	const union MHD_ConnectionInfo *ci;
 
 	httpcheck_req_init(&k.hc, version);
-	MHD_get_connection_values_n(r->con, MHD_HEADER_KIND, check_field, &k);
-	if (k.next != NULL)
+	ci = MHD_get_connection_info(r->con,
+	    MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL || url == NULL || method == NULL || version == NULL)
 		k.torn = true;
+	else {
+		k.end = method + ci->header_size;
+		/* The target ends where the version starts: a NUL in it
+		 * would end r->target early. */
+		if (url + strlen(r->target) + 1 != version ||
+		    version >= k.end)
+			k.torn = true;
+		k.pos = version + strlen(version);
+	}
+	if (!k.torn) {
+		MHD_get_connection_values_n(r->con, MHD_HEADER_KIND,
+		    check_field, &k);
+		if (!k.torn && skip_line_end(&k, true) != k.end)
+			k.torn = true;
+	}
 	if (k.torn && k.hc.verdict == HTTPCHECK_OK) {
 		k.hc.verdict = HTTPCHECK_BAD;
-		k.hc.why = "A header field line is folded or has a NUL byte.";
+		k.hc.why = "A header field line is folded, or a line has a "
+		    "NUL byte.";
 	}
 	httpcheck_req_end(&k.hc);
 	*hc = k.hc;
@@ -452,7 +478,8 @@ method_allowed(const char *m)
  * suspend, so that libmicrohttpd answers "Expect: 100-continue".  Nothing
  * goes upstream before the whole header section has been read strictly. */
 static enum MHD_Result
-on_first(struct request *r, const char *method, const char *version)
+on_first(struct request *r, const char *url, const char *method,
+    const char *version)
 {
 	struct httpcheck_req hc;
 	const char *why;
@@ -464,7 +491,8 @@ on_first(struct request *r, const char *method, const char *version)
 	snprintf(r->version, sizeof(r->version), "%s", version);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->head = strcmp(method, "HEAD") == 0;
-	if ((rc = check_request(r, version, &hc, &why)) != HTTPCHECK_OK) {
+	if ((rc = check_request(r, url, method, version, &hc, &why)) !=
+	    HTTPCHECK_OK) {
 		r->refused = why;
 		return reply_error(r, rc == HTTPCHECK_NOT_IMPL ?
 		    S3ERR_NOT_IMPLEMENTED : S3ERR_BAD_REQUEST, why, true);
@@ -786,10 +814,12 @@ respond_upstream(struct request *r)
 	if (status == 204) {
 		resp = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
-	} else if (status == 304) {
+	} else if (status == 304 || (r->head && r->resp_length < 0)) {
 		/* No body.  A Content-Length, if any, must be the backend's
 		 * (RFC 9110 8.6), never libmicrohttpd's "0"; without one,
-		 * strict HTTP/1.0 mode keeps it from announcing chunked. */
+		 * strict HTTP/1.0 mode keeps it from announcing chunked (and,
+		 * for HEAD, from sending a last chunk the client would read
+		 * as the start of its next response). */
 		resp = MHD_create_response_from_callback(r->resp_length >= 0 ?
 		    (uint64_t)r->resp_length : MHD_SIZE_UNKNOWN, 1024,
 		    no_body, NULL, NULL);
@@ -873,13 +903,13 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	struct request *r = *con_cls;
 
 	(void)cls;
-	(void)url;	/* decoded and without query: r->target is used */
+	/* url is decoded and without query: r->target is forwarded. */
 	if (r == NULL)
 		return MHD_NO;
 	r->con = con;
 	switch (r->state) {
 	case REQ_NEW:
-		return on_first(r, method, version);
+		return on_first(r, url, method, version);
 	case REQ_FORWARDING:
 		if (*upload_data_size > 0)
 			return on_body(r, upload_data, upload_data_size);

@@ -362,8 +362,17 @@ read_field(struct request *r, const char *buf, size_t len)
 		}
 		r->resp_length = n;
 	} else if (namelen == 17 &&
-	    strncasecmp(buf, "Transfer-Encoding", 17) == 0)
+	    strncasecmp(buf, "Transfer-Encoding", 17) == 0) {
+		/* libcurl decodes chunked alone (we ask for no content
+		 * decoding); any other coding would end the transfer with an
+		 * error after the response has started. */
+		if (r->resp_coded || !httpcheck_chunked(v, vlen)) {
+			r->bad_response = "Transfer-Encoding other than "
+			    "chunked";
+			return -1;
+		}
 		r->resp_coded = true;
+	}
 	else if (namelen == 10 && strncasecmp(buf, "Connection", 10) == 0) {
 		if (vlen >= sizeof(r->conn_tokens))
 			vlen = sizeof(r->conn_tokens) - 1;
@@ -398,7 +407,7 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		if (r->status < 200 && !httpcheck_interim(r->status))
 			return bad_response(r, "1xx status other than 100 "
 			    "or 103");
-		if (r->status < 100 || r->status > 999)
+		if (r->status < 100 || r->status > 599)
 			return bad_response(r, "invalid status line");
 		return len;
 	}

@@ -27,7 +27,7 @@ Test(httpcheck, accepts_plain_requests)
 	const char *get[] = { "Host", "s3.example", "X-Amz-Date", "20261203T000000Z",
 	    NULL };
 	const char *put[] = { "Host", "h", "Content-Length", "5", NULL };
-	const char *chunked[] = { "Host", "h", "Transfer-Encoding", " Chunked ",
+	const char *chunked[] = { "Host", "h", "Transfer-Encoding", "Chunked",
 	    NULL };
 	const char *old[] = { "Accept", "*/*", NULL };
 	struct httpcheck_req c;
@@ -44,7 +44,8 @@ Test(httpcheck, accepts_plain_requests)
 Test(httpcheck, refuses_unknown_codings)
 {
 	const char *te[] = { "identity", "chunked, identity", "xchunked",
-	    "gzip, chunked", "", "chunked,", NULL };
+	    "gzip, chunked", "", "chunked,", "chunked ", "chunked\t",
+	    "chunked;", NULL };
 	size_t i;
 
 	for (i = 0; te[i] != NULL; i++) {
@@ -172,4 +173,26 @@ Test(httpcheck, interim_statuses)
 	cr_assert_not(httpcheck_interim(101));
 	cr_assert_not(httpcheck_interim(111));
 	cr_assert_not(httpcheck_interim(200));
+}
+
+Test(httpcheck, host_values)
+{
+	const char *good[] = { "s3.docker.mender.io:9000", "s3.example", "",
+	    "127.0.0.1", "[::1]:9000", "[fd00::1]", "bucket.s3.amazonaws.com",
+	    "my_host%2e:", "a.b:", NULL };
+	const char *bad[] = { "x y", "u@x:80", "x:80:90", "x/y", "[::1", "[]",
+	    "x:8o", "x?", "x#", "%zz", "h\xc3\xa9", NULL };
+	size_t i;
+
+	for (i = 0; good[i] != NULL; i++)
+		cr_assert(httpcheck_host(good[i], strlen(good[i])), "%s",
+		    good[i]);
+	for (i = 0; bad[i] != NULL; i++) {
+		const char *f[] = { "Host", bad[i], NULL };
+
+		cr_assert_not(httpcheck_host(bad[i], strlen(bad[i])), "%s",
+		    bad[i]);
+		cr_assert_eq(check("HTTP/1.1", f, NULL), HTTPCHECK_BAD, "%s",
+		    bad[i]);
+	}
 }
