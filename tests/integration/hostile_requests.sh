@@ -28,6 +28,11 @@ name-non-ascii   | 400 | yes | InvalidRequest | nothing | - | GET /bkt/name-non-
 # Field values: obs-fold, NUL, bare CR, a control byte.
 obs-fold         | 400 | yes | InvalidRequest | nothing | - | GET /bkt/obs-fold HTTP/1.1\r\nHost: s3.test\r\nX-A: first\r\n second\r\n\r\n
 value-nul        | 400 | yes | InvalidRequest | nothing | - | GET /bkt/value-nul HTTP/1.1\r\nHost: s3.test\r\nX-A: a\x00b\r\n\r\n
+value-nul-end    | 400 | yes | InvalidRequest | nothing | - | GET /bkt/value-nul-end HTTP/1.1\r\nHost: s3.test\r\nX-A: a\x00\r\n\r\n
+value-nul-nul    | 400 | yes | InvalidRequest | nothing | - | GET /bkt/value-nul-nul HTTP/1.1\r\nHost: s3.test\r\nX-A: a\x00\x00Transfer-Encoding: chunked\r\n\r\n
+target-nul       | 400 | yes | InvalidRequest | nothing | - | GET /bkt/target\x00nul HTTP/1.1\r\nHost: s3.test\r\n\r\n
+host-userinfo    | 400 | yes | InvalidRequest | nothing | - | GET /bkt/host-userinfo HTTP/1.1\r\nHost: u@s3.test\r\n\r\n
+host-space       | 400 | yes | InvalidRequest | nothing | - | GET /bkt/host-space HTTP/1.1\r\nHost: s3 test\r\n\r\n
 value-bare-cr    | 400 | yes | InvalidRequest | nothing | - | GET /bkt/value-bare-cr HTTP/1.1\r\nHost: a\rb\r\n\r\n
 value-ctl        | 400 | yes | InvalidRequest | nothing | - | GET /bkt/value-ctl HTTP/1.1\r\nHost: s3.test\r\nX-A: a\x01b\r\n\r\n
 # Host: one in HTTP/1.1, none needed in HTTP/1.0.

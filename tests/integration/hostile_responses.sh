@@ -27,6 +27,12 @@ resp-103-200     | 200     | any | -          | requests=1 | body=@OK@  | GET /r
 resp-cl-2e63     | 502     | any | BadGateway | requests=1 | -          | GET /resp/cl-2e63 HTTP/1.1\r\nHost: s3.test\r\n\r\n
 resp-cl-huge     | 502     | any | BadGateway | requests=1 | -          | GET /resp/cl-huge HTTP/1.1\r\nHost: s3.test\r\n\r\n
 resp-cl-differ   | 502     | any | BadGateway | requests=1 | -          | GET /resp/cl-differ HTTP/1.1\r\nHost: s3.test\r\n\r\n
+resp-te-gzip     | 502     | any | BadGateway | requests=1 | -          | GET /resp/te-gzip HTTP/1.1\r\nHost: s3.test\r\n\r\n
+resp-te-twice    | 502     | any | BadGateway | requests=1 | -          | GET /resp/te-twice HTTP/1.1\r\nHost: s3.test\r\n\r\n
+resp-status-600  | 502     | any | BadGateway | requests=1 | -          | GET /resp/status-600 HTTP/1.1\r\nHost: s3.test\r\n\r\n
+# HEAD of a chunked answer: headers alone (0.3.0 sent a last chunk, read by
+# the client as the start of its next response); the connection closes.
+resp-head-chunked | 200    | yes | -          | requests=1 | -          | HEAD /resp/head-chunked HTTP/1.1\r\nHost: s3.test\r\n\r\nGET /bkt/after-head HTTP/1.1\r\nHost: s3.test\r\n\r\n
 resp-empty-value | 200     | any | -          | requests=1 | hdr=X-Empty:;hdr=X-Full: full;body=@OK@ | GET /resp/empty-header HTTP/1.1\r\nHost: s3.test\r\n\r\n
 EOF
 
