@@ -131,8 +131,9 @@ Test(config, file_nul_byte_and_long_line_named, .init = clean_env)
 	int fd = mkstemp(path);
 	FILE *f = fdopen(fd, "w");
 	char *argv[] = { "storage-proxy", "--config", path, NULL };
+	static const char nul[] = "port = 9001\nthreads = 2\0junk\n";
 
-	fwrite("port = 9001\nthreads = 2\0junk\n", 1, 31, f);
+	fwrite(nul, 1, sizeof(nul) - 1, f);
 	fclose(f);
 	cr_assert_eq(load(&c, argv, err), -1);
 	snprintf(want, sizeof(want), "%s:2: NUL byte", path);
