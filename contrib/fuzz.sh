@@ -7,7 +7,8 @@
 #   (default: all), one after another, each for SECONDS (default 600)
 #   from the committed corpus tests/fuzz/corpus/NAME with its dictionary.
 #   Prints one line per harness from afl-fuzz's fuzzer_stats and exits 1
-#   if any harness crashed (or could not run), listing the reproducers.
+#   if any harness crashed (or could not run), listing the reproducers;
+#   the last line then says how many: "fuzz.sh: FAILED: N harness(es) ...".
 #   Replay one with the plain build: tests/fuzz/fuzz_NAME FILE (make check
 #   builds them); a crash becomes a unit test in tests/unit/.
 # Needs Debian's afl++ (contrib/setup-debian.sh installs it).  Works as
@@ -100,7 +101,7 @@ for n in $names; do
 	if [ ! -f "$st" ]; then
 		tail -n 30 "$build/fuzz_$n.log" >&2
 		echo "$n: afl-fuzz did not run (exit $rc)"
-		failed=1
+		failed=$((failed + 1))
 		continue
 	fi
 	crashes=$(stat_of "$st" saved_crashes)
@@ -116,7 +117,7 @@ for n in $names; do
 	report="$report$line
 "
 	if [ "${crashes:-0}" != 0 ] || [ $rc -ne 0 ]; then
-		failed=1
+		failed=$((failed + 1))
 		[ $rc -eq 0 ] || echo "$n: afl-fuzz exited with status $rc"
 		k=0
 		for f in "$out"/default/crashes/id:*; do
@@ -136,7 +137,7 @@ done
 echo "fuzz.sh: summary (${secs}s each)"
 printf '%s' "$report"
 if [ $failed -ne 0 ]; then
-	echo "fuzz.sh: FAILED: a harness crashed or did not run"
+	echo "fuzz.sh: FAILED: $failed harness(es) crashed or did not run"
 	exit 1
 fi
 echo "fuzz.sh: no crash"
