@@ -1,7 +1,8 @@
 #!/bin/bash
 # Sets up a Debian 12 machine (as root) and runs the whole test suite:
-# install dependencies, build, unit and integration tests, distcheck, and
-# the container image's build steps.  The last line is "N passed, N failed".
+# install dependencies, build, unit and integration tests, distcheck, a
+# short fuzzing run of each parser, and the container image's build steps.
+# The last line is "N passed, N failed".
 # Usage: bash contrib/run-tests.sh   (CI runs it through .ci/run)
 set -eu
 cd "$(dirname "$0")/.."
@@ -55,6 +56,20 @@ if ! make -j2 distcheck; then
 	echo "$pass passed, $((${failed%% failed*} + 1)) failed"
 	exit 1
 fi
+
+# Each fuzz harness for 30 s from the committed corpus (AFL++ with ASan and
+# UBSan); a harness that crashes counts as one more failed test.
+mkdir -p fuzz-build
+if ! sh contrib/fuzz.sh 30 >fuzz-build/run-tests.log 2>&1; then
+	cat fuzz-build/run-tests.log
+	n=$(sed -n 's/^fuzz.sh: FAILED: \([0-9][0-9]*\) .*/\1/p' \
+	    fuzz-build/run-tests.log)
+	pass=${result%% passed*}
+	failed=${result#*passed, }
+	echo "$pass passed, $((${failed%% failed*} + ${n:-1})) failed"
+	exit 1
+fi
+sed -n '/^fuzz.sh: summary/,$p' fuzz-build/run-tests.log
 
 # The container image's build steps (no Docker engine here): run the same
 # script the Dockerfile runs, on the distribution tarball.
