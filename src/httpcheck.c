@@ -190,6 +190,10 @@ httpcheck_req_field(struct httpcheck_req *c, const char *name,
 		if (++c->codings > 1 || !httpcheck_chunked(value, valuelen))
 			return fail(c, HTTPCHECK_NOT_IMPL, "Only the "
 			    "Transfer-Encoding chunked is implemented.");
+		/* RFC 9112 6.1: in HTTP/1.0 its framing is faulty. */
+		if (!c->http11)
+			return fail(c, HTTPCHECK_BAD, "Transfer-Encoding in an "
+			    "HTTP/1.0 request.");
 		c->chunked = true;
 	}
 	return HTTPCHECK_OK;

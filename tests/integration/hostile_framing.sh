@@ -37,6 +37,8 @@ te-identity         | 501 | yes | NotImplemented | nothing | - | PUT /bkt/te-ide
 # until the connection closes) and "chunked" on two lines: 501.
 te-chunked-space    | 501 | yes | NotImplemented | nothing | - | PUT /bkt/te-chunked-space HTTP/1.1\r\nHost: s3.test\r\nTransfer-Encoding: chunked \r\n\r\n5\r\nhello\r\n0\r\n\r\nDELETE /bkt/victim.bin HTTP/1.1\r\nHost: s3.test\r\n\r\n
 te-two-lines        | 501 | yes | NotImplemented | nothing | - | PUT /bkt/te-two-lines HTTP/1.1\r\nHost: s3.test\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nDELETE /bkt/victim.bin HTTP/1.1\r\nHost: s3.test\r\n\r\n
+# HTTP/1.0 has no Transfer-Encoding: its framing is faulty (RFC 9112 6.1).
+te-in-http10        | 400 | yes | InvalidRequest | nothing | - | PUT /bkt/te-in-http10 HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n
 # Both framings at once: 400.
 te-chunked-and-cl   | 400 | yes | InvalidRequest | nothing | - | PUT /bkt/te-chunked-and-cl HTTP/1.1\r\nHost: s3.test\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\nDELETE /bkt/victim.bin HTTP/1.1\r\nHost: s3.test\r\n\r\n
 # Content-Length repeated or not 1*DIGIT within int64: 400.  libmicrohttpd

@@ -41,6 +41,13 @@ Test(httpcheck, accepts_plain_requests)
 	cr_assert_eq(check("HTTP/1.0", old, NULL), HTTPCHECK_OK);
 }
 
+Test(httpcheck, refuses_chunked_in_http10)
+{
+	const char *f[] = { "Transfer-Encoding", "chunked", NULL };
+
+	cr_assert_eq(check("HTTP/1.0", f, NULL), HTTPCHECK_BAD);
+}
+
 Test(httpcheck, refuses_unknown_codings)
 {
 	const char *te[] = { "identity", "chunked, identity", "xchunked",
