@@ -59,7 +59,8 @@ static const struct opt opts[] = {
 	    DEFAULT_PRIORITIES, "GnuTLS priority string", false, NULL },
 	{ "security-headers", 0, T_BOOL, OFF(security_headers), 0, 0, "on",
 	    "add Strict-Transport-Security, X-Frame-Options and "
-	    "X-Content-Type-Options to HTTPS responses", false, NULL },
+	    "X-Content-Type-Options to HTTPS responses (each unless the "
+	    "backend sent its own)", false, NULL },
 	{ "upstream", 'u', T_STR, OFF(upstream), 0, 0, "http://minio:9000",
 	    "S3 backend base URL (http:// or https://)", false, NULL },
 	{ "upstream-ca", 0, T_STR, OFF(upstream_ca), 0, 0, "",

@@ -117,15 +117,26 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	log_error("http: %s", msg);
 }
 
+/* Adds the deployment's security headers to an HTTPS response, each only
+ * where the response has none of that name: a backend's own
+ * X-Frame-Options (say SAMEORIGIN) is its answer, and two values would
+ * leave the browser to pick. */
 static void
 add_security_headers(struct MHD_Response *resp)
 {
+	static const char *hdr[][2] = {
+		{ "Strict-Transport-Security",
+		    "max-age=31536000; includeSubDomains" },
+		{ "X-Frame-Options", "DENY" },
+		{ "X-Content-Type-Options", "nosniff" },
+	};
+	size_t i;
+
 	if (!cfg->tls || !cfg->security_headers)
 		return;
-	MHD_add_response_header(resp, "Strict-Transport-Security",
-	    "max-age=31536000; includeSubDomains");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	for (i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++)
+		if (MHD_get_response_header(resp, hdr[i][0]) == NULL)
+			MHD_add_response_header(resp, hdr[i][0], hdr[i][1]);
 }
 
 /* Queues the proxy's own S3-style error reply; with `close`, the

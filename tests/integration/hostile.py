@@ -101,6 +101,9 @@ CANNED = {
     "status-600": [b"HTTP/1.1 600 Odd\r\nContent-Length: 3\r\n\r\nok\n"],
     # The answer to a HEAD, chunked: the client must get no body at all.
     "head-chunked": [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"],
+    # The backend's own frame policy: the proxy adds none beside it.
+    "own-xfo": [b"HTTP/1.1 200 OK\r\nX-Frame-Options: SAMEORIGIN\r\n"
+                b"Content-Length: 3\r\n\r\nok\n"],
     # A slow GET: 20 bytes over about 4 s.
     "slow": [b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n"] +
             [x for _ in range(20) for x in (("sleep", 0.2), b"s")],
