@@ -519,7 +519,15 @@ on_first(struct request *r, const char *url, const char *method,
 		r->req_length = hc.length;
 		r->has_body = r->req_length > 0;
 	}
-	if ((rc = build_headers(r, &xff)) == -2) {
+	rc = build_headers(r, &xff);
+	/* A Content-Length of 0 on a request without a body (GET, HEAD,
+	 * DELETE) goes out as sent: the client may have signed it.  PUT and
+	 * POST get theirs from libcurl, 0 included. */
+	if (rc == 0 && hc.length == 0 && strcmp(method, "PUT") != 0 &&
+	    strcmp(method, "POST") != 0 &&
+	    append_header(&r->req_headers, "Content-Length", "0") == -1)
+		rc = -1;
+	if (rc == -2) {
 		ret = respond_error(r, S3ERR_HEADERS_TOO_LARGE, NULL);
 		goto out;
 	}

@@ -16,6 +16,7 @@ integration_tests = \
 	tests/integration/passthrough.sh \
 	tests/integration/security_headers.sh \
 	tests/integration/security_headers_backend.sh \
+	tests/integration/length_zero.sh \
 	tests/integration/headers_large.sh \
 	tests/integration/client_abort.sh \
 	tests/integration/access_log.sh \
