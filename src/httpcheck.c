@@ -13,14 +13,21 @@
 
 #include "httpcheck.h"
 
-/* tchar, RFC 9110 5.6.2. */
+/* Is c a letter, a digit, or one of `extra`? */
 static bool
-is_tchar(unsigned char c)
+alnum_or(unsigned char c, const char *extra)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		return true;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return c != '\0' && strchr(extra, c) != NULL;
+}
+
+/* tchar, RFC 9110 5.6.2. */
+static bool
+is_tchar(unsigned char c)
+{
+	return alnum_or(c, "!#$%&'*+-.^_`|~");
 }
 
 bool
@@ -79,10 +86,7 @@ httpcheck_chunked(const char *s, size_t len)
 static bool
 is_regname(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
+	return alnum_or(c, "-._~!$&'()*+,;=");
 }
 
 static bool

@@ -36,8 +36,9 @@ void	httpcheck_req_init(struct httpcheck_req *c, const char *version);
 /* Feeds one field, name and value as received (lengths in bytes; the
  * value without the white space before it, but with any after it: a
  * parser that does not trim it, such as libmicrohttpd 0.9.75, reads
- * "chunked " as an unknown coding, so it must not pass as chunked).  Returns c->verdict: once not
- * HTTPCHECK_OK it stays as it is, and further fields are not looked at. */
+ * "chunked " as an unknown coding, so it must not pass as chunked).
+ * Returns c->verdict: once not HTTPCHECK_OK it stays as it is, and further
+ * fields are not looked at. */
 int	httpcheck_req_field(struct httpcheck_req *c, const char *name,
 	    size_t namelen, const char *value, size_t valuelen);
 

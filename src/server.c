@@ -252,13 +252,13 @@ check_field(void *cls, enum MHD_ValueKind kind, const char *name,
 	return MHD_YES;
 }
 
-/* Reads r's header section strictly; url, method and version are the
- * access handler's arguments (pointers into the section).  Returns
- * HTTPCHECK_OK and fills *hc, or the status to refuse the request with,
- * *why set to a static text. */
+/* Reads r's header section strictly into *hc; url, method and version are
+ * the access handler's arguments (pointers into the section).  Returns
+ * HTTPCHECK_OK, or the status to refuse the request with (hc->why says
+ * why). */
 static int
 check_request(struct request *r, const char *url, const char *method,
-    const char *version, struct httpcheck_req *hc, const char **why)
+    const char *version, struct httpcheck_req *hc)
 {
 	struct check_ctx k = { .torn = false };
 	const union MHD_ConnectionInfo *ci;
@@ -290,7 +290,6 @@ check_request(struct request *r, const char *url, const char *method,
 	}
 	httpcheck_req_end(&k.hc);
 	*hc = k.hc;
-	*why = k.hc.why;
 	return k.hc.verdict;
 }
 
@@ -493,7 +492,6 @@ on_first(struct request *r, const char *url, const char *method,
     const char *version)
 {
 	struct httpcheck_req hc;
-	const char *why;
 	char *xff = NULL;
 	enum MHD_Result ret;
 	int rc;
@@ -502,11 +500,11 @@ on_first(struct request *r, const char *url, const char *method,
 	snprintf(r->version, sizeof(r->version), "%s", version);
 	snprintf(r->method, sizeof(r->method), "%s", method);
 	r->head = strcmp(method, "HEAD") == 0;
-	if ((rc = check_request(r, url, method, version, &hc, &why)) !=
+	if ((rc = check_request(r, url, method, version, &hc)) !=
 	    HTTPCHECK_OK) {
-		r->refused = why;
+		r->refused = hc.why;
 		return reply_error(r, rc == HTTPCHECK_NOT_IMPL ?
-		    S3ERR_NOT_IMPLEMENTED : S3ERR_BAD_REQUEST, why, true);
+		    S3ERR_NOT_IMPLEMENTED : S3ERR_BAD_REQUEST, hc.why, true);
 	}
 	if (strlen(method) >= sizeof(r->method) || !method_allowed(method))
 		return respond_error(r, S3ERR_METHOD, NULL);
@@ -768,7 +766,8 @@ response_free(void *cls)
 }
 
 /* Copies the backend's end-to-end headers.  The header block is ours alone
- * once `up` left UP_PENDING, so it is split in place. */
+ * once `up` left UP_PENDING, so it is split in place; upstream.c refused
+ * it if any line was folded or malformed. */
 static void
 copy_response_headers(struct request *r, struct MHD_Response *resp)
 {
@@ -781,8 +780,6 @@ copy_response_headers(struct request *r, struct MHD_Response *resp)
 			end = line + strlen(line);
 		else
 			*end++ = '\0';
-		if (line[0] == ' ' || line[0] == '\t')	/* obsolete folding */
-			continue;
 		if ((colon = strchr(line, ':')) == NULL)
 			continue;
 		*colon = '\0';
@@ -965,17 +962,47 @@ format_time(char *buf, size_t len)
 	strftime(buf, len, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 }
 
+/* Writes r's access-log line.  bytes and up_s (seconds to the backend's
+ * headers, -1 if none) are read under r's lock by the caller. */
+static void
+log_request(struct request *r, bool aborted, uint64_t bytes, double up_s)
+{
+	char when[64], upstream[48], redacted[2048];
+	/* Escaped, each byte at most 4: the target cut at 2 KiB. */
+	char target[4 * sizeof(redacted)], method[4 * sizeof(r->method)];
+	char version[4 * sizeof(r->version)];
+
+	format_time(when, sizeof(when));
+	/* Backend status and time to its headers, "-" when there were none. */
+	if (up_s >= 0)
+		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
+	else
+		snprintf(upstream, sizeof(upstream), "- -");
+	/* What the client wrote is escaped as nginx does: it can forge no
+	 * field and no line. */
+	target_redact(r->target, redacted, sizeof(redacted));
+	log_escape(target, sizeof(target), redacted, strlen(redacted));
+	log_escape(method, sizeof(method), r->method, strlen(r->method));
+	log_escape(version, sizeof(version), r->version, strlen(r->version));
+	log_access("%s - - [%s] \"%s %s %s\" %u %llu %.3f upstream=%s"
+	    "%s%s%s%s%s%s%s", r->client_addr, when, method[0] ? method : "-",
+	    target, version, r->log_status, (unsigned long long)bytes,
+	    (double)(request_now() - r->t_start) / 1e9, upstream,
+	    aborted ? " aborted" : "",
+	    r->upstream_error ? " upstream-error=\"" : "",
+	    r->upstream_error ? r->upstream_error : "",
+	    r->upstream_error ? "\"" : "",
+	    r->refused ? " refused=\"" : "", r->refused ? r->refused : "",
+	    r->refused ? "\"" : "");
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct request *r = *con_cls;
-	uint64_t now, bytes;
+	uint64_t bytes;
 	double up_s = -1;
-	char when[64], upstream[48], redacted[2048];
-	/* Escaped, each byte at most 4: the target cut at 2 KiB. */
-	char target[4 * sizeof(redacted)], method[4 * sizeof(r->method)];
-	char version[4 * sizeof(r->version)];
 
 	(void)cls;
 	if (r == NULL)
@@ -1008,29 +1035,10 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	pthread_mutex_unlock(&r->lock);
 	if (r->state != REQ_NEW)
 		upstream_post(r, CMD_CANCEL, true);
-	now = request_now();
-	format_time(when, sizeof(when));
-	/* Backend status and time to its headers, "-" when there were none. */
-	if (r->t_headers != 0)
-		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
-	else
-		snprintf(upstream, sizeof(upstream), "- -");
-	/* What the client wrote is escaped as nginx does: it can forge no
-	 * field and no line. */
-	target_redact(r->target, redacted, sizeof(redacted));
-	log_escape(target, sizeof(target), redacted, strlen(redacted));
-	log_escape(method, sizeof(method), r->method, strlen(r->method));
-	log_escape(version, sizeof(version), r->version, strlen(r->version));
-	log_access("%s - - [%s] \"%s %s %s\" %u %llu %.3f upstream=%s"
-	    "%s%s%s%s%s%s%s", r->client_addr, when, method[0] ? method : "-",
-	    target, version, r->log_status, (unsigned long long)bytes,
-	    (double)(now - r->t_start) / 1e9, upstream,
-	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" :
-	    " aborted", r->upstream_error ? " upstream-error=\"" : "",
-	    r->upstream_error ? r->upstream_error : "",
-	    r->upstream_error ? "\"" : "",
-	    r->refused ? " refused=\"" : "", r->refused ? r->refused : "",
-	    r->refused ? "\"" : "");
+	/* The escaping is not done for a log nobody reads. */
+	if (log_access_enabled())
+		log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK, bytes,
+		    up_s);
 	request_unref(r);	/* libmicrohttpd's reference */
 }
 

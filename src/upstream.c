@@ -310,19 +310,11 @@ grow_headers(struct request *r, size_t need)
 	return 0;
 }
 
-/* Fails the transfer over a backend response the proxy would not read
- * the way the client will (502): the reason goes to the access log. */
-static size_t
-bad_response(struct request *r, const char *why)
-{
-	r->bad_response = why;
-	return 0;
-}
-
 /* Reads one field line of the backend's response header section strictly:
  * the client must see the response end where the backend meant it to end
- * (RFC 9112 6.3).  Returns 0, or -1 with r->bad_response set. */
-static int
+ * (RFC 9112 6.3).  Returns NULL, or why the response is refused (502; the
+ * text goes to the access log). */
+static const char *
 read_field(struct request *r, const char *buf, size_t len)
 {
 	const char *colon, *v;
@@ -331,55 +323,41 @@ read_field(struct request *r, const char *buf, size_t len)
 
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
-	if (buf[0] == ' ' || buf[0] == '\t') {
-		r->bad_response = "folded header line (obs-fold)";
-		return -1;
-	}
+	if (buf[0] == ' ' || buf[0] == '\t')
+		return "folded header line (obs-fold)";
 	if ((colon = memchr(buf, ':', len)) == NULL ||
-	    !httpcheck_token(buf, (size_t)(colon - buf))) {
-		r->bad_response = "invalid header line";
-		return -1;
-	}
+	    !httpcheck_token(buf, (size_t)(colon - buf)))
+		return "invalid header line";
 	namelen = (size_t)(colon - buf);
 	for (v = colon + 1; v < buf + len && (*v == ' ' || *v == '\t'); v++)
 		;
 	vlen = (size_t)(buf + len - v);
 	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 		vlen--;
-	if (!httpcheck_value(v, vlen)) {
-		r->bad_response = "control character in a header value";
-		return -1;
-	}
+	if (!httpcheck_value(v, vlen))
+		return "control character in a header value";
 	if (namelen == 14 && strncasecmp(buf, "Content-Length", 14) == 0) {
-		if (httpcheck_length(v, vlen, &n) == -1) {
-			r->bad_response = "invalid Content-Length";
-			return -1;
-		}
+		if (httpcheck_length(v, vlen, &n) == -1)
+			return "invalid Content-Length";
 		/* Repeated with one value is allowed (RFC 9110 8.6). */
-		if (r->resp_lengths++ > 0 && n != r->resp_length) {
-			r->bad_response = "conflicting Content-Length values";
-			return -1;
-		}
+		if (r->resp_lengths++ > 0 && n != r->resp_length)
+			return "conflicting Content-Length values";
 		r->resp_length = n;
 	} else if (namelen == 17 &&
 	    strncasecmp(buf, "Transfer-Encoding", 17) == 0) {
 		/* libcurl decodes chunked alone (we ask for no content
 		 * decoding); any other coding would end the transfer with an
 		 * error after the response has started. */
-		if (r->resp_coded || !httpcheck_chunked(v, vlen)) {
-			r->bad_response = "Transfer-Encoding other than "
-			    "chunked";
-			return -1;
-		}
+		if (r->resp_coded || !httpcheck_chunked(v, vlen))
+			return "Transfer-Encoding other than chunked";
 		r->resp_coded = true;
-	}
-	else if (namelen == 10 && strncasecmp(buf, "Connection", 10) == 0) {
+	} else if (namelen == 10 && strncasecmp(buf, "Connection", 10) == 0) {
 		if (vlen >= sizeof(r->conn_tokens))
 			vlen = sizeof(r->conn_tokens) - 1;
 		memcpy(r->conn_tokens, v, vlen);
 		r->conn_tokens[vlen] = '\0';
 	}
-	return 0;
+	return NULL;
 }
 
 static size_t
@@ -404,12 +382,12 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		/* 100 and 103 precede the answer; any other 1xx (101 switches
 		 * protocols, which the client did not ask for) cannot be
 		 * forwarded as one. */
-		if (r->status < 200 && !httpcheck_interim(r->status))
-			return bad_response(r, "1xx status other than 100 "
-			    "or 103");
 		if (r->status < 100 || r->status > 599)
-			return bad_response(r, "invalid status line");
-		return len;
+			r->bad_response = "invalid status line";
+		else if (r->status < 200 && !httpcheck_interim(r->status))
+			r->bad_response = "1xx status other than 100 or 103";
+		/* Either fails the transfer: 502, the reason logged. */
+		return r->bad_response != NULL ? 0 : len;
 	}
 	if (len <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
 		if (r->status < 200)
@@ -420,7 +398,7 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 			r->resp_length = -1;
 		done = true;
 	} else {
-		if (read_field(r, buf, len) == -1)
+		if ((r->bad_response = read_field(r, buf, len)) != NULL)
 			return 0;	/* fails the transfer: 502 */
 		if (grow_headers(r, r->resp_headers_len + len + 1) == -1)
 			return 0;	/* fails the transfer: 502 */
