@@ -15,7 +15,7 @@ static const char *hop_by_hop[] = {
 };
 
 static const char *proxy_sets[] = {
-	"Host", "Content-Length", "Expect", "X-Forwarded-For",
+	"Host", "Content-Length", "X-Forwarded-For",
 	"X-Forwarded-Proto",
 };
 

@@ -199,7 +199,9 @@ httpcheck_req_field(struct httpcheck_req *c, const char *name,
 			return fail(c, HTTPCHECK_BAD, "Transfer-Encoding in an "
 			    "HTTP/1.0 request.");
 		c->chunked = true;
-	}
+	} else if (name_is(name, namelen, "Expect") && c->expects++ == 0)
+		c->expect_continue = valuelen == 12 &&
+		    strncasecmp(value, "100-continue", 12) == 0;
 	return HTTPCHECK_OK;
 }
 

@@ -25,6 +25,11 @@ struct httpcheck_req {
 	unsigned	 lengths;	/* Content-Length fields seen */
 	unsigned	 codings;	/* Transfer-Encoding fields seen */
 	bool		 chunked;	/* Transfer-Encoding: chunked */
+	unsigned	 expects;	/* Expect fields seen */
+	bool		 expect_continue; /* the first Expect is exactly
+					 * "100-continue" (any case), as
+					 * libmicrohttpd reads it before it
+					 * sends 100 Continue itself */
 	int64_t		 length;	/* Content-Length, -1 if none */
 	int		 verdict;	/* first failure, HTTPCHECK_OK so far */
 	const char	*why;		/* static text for the failure, or NULL */

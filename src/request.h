@@ -37,6 +37,9 @@
 /* Client side progress. */
 enum req_state {
 	REQ_NEW,		/* created by the URI callback */
+	REQ_CONTINUE,		/* handed upstream; the client waits for 100
+				 * Continue, which is sent when the backend
+				 * wants the body (WAIT_CONTINUE) */
 	REQ_FORWARDING,		/* handed upstream; body in, headers awaited */
 	REQ_RESPONDING,		/* response queued; body streaming out */
 };
@@ -56,6 +59,8 @@ enum req_wait {
 	WAIT_DATA,		/* for body bytes from the backend */
 	WAIT_UPLOAD,		/* for room in the upload buffer */
 	WAIT_TOKENS,		/* for the limiter (timer in shaper.c) */
+	WAIT_CONTINUE,		/* for the backend's 100, final answer, or
+				 * libcurl's wish to send the body */
 };
 
 /* How a download is buffered, chosen when it starts (shaper_enter()). */
@@ -95,6 +100,9 @@ struct request {
 	bool			 has_body;		/* [I] */
 	int64_t			 req_length;		/* [I] -1: chunked */
 	bool			 head;			/* [I] */
+	bool			 expect;		/* [I] Expect: 100-continue
+							 * held until the backend
+							 * wants the body */
 	uint64_t		 t_start;		/* [I] ns, monotonic */
 
 	enum req_state		 state;			/* [M] */
@@ -136,10 +144,23 @@ struct request {
 	size_t			 credit;		/* [L] bytes granted, not sent */
 	bool			 up_paused;		/* [L] curl read paused */
 	bool			 upload_eof;		/* [L] client body complete */
+	bool			 want_body;		/* [L] libcurl asked for
+							   body bytes */
 	uint64_t		 t_up_wake;		/* [L] ns of the last wake-up
 							   of the upload (on_body) */
 	bool			 sent_all;		/* [C] curl has the whole
 							   request body, or none */
+	uint64_t		 sent_bytes;		/* [C] body bytes handed
+							   to libcurl */
+	bool			 early;			/* [L] the final answer
+							   came before the whole
+							   body was sent: the rest
+							   is discarded */
+	bool			 early_end;		/* [C] early, and the
+							   answer's body is all in:
+							   the transfer is ended */
+	uint64_t		 discarded;		/* [M] body bytes dropped */
+	uint64_t		 t_early;		/* [M] ns, first drop */
 	struct ring		 down;			/* [L] backend -> client */
 	struct ring		 upload;		/* [L] client -> backend */
 	size_t			 down_max;		/* [I] cap of `down` */
@@ -182,7 +203,7 @@ void		 request_suspend(struct request *r, enum req_wait why);
 bool		 request_wake(struct request *r, unsigned mask);
 #define WAKE(w)	(1u << (w))
 #define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD) | \
-	    WAKE(WAIT_TOKENS))
+	    WAKE(WAIT_TOKENS) | WAKE(WAIT_CONTINUE))
 /* Connections suspended now. */
 int		 request_suspended(void);
 /* Requests alive now (for graceful shutdown). */

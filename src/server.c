@@ -52,6 +52,8 @@
  * body: one wake-up per TLS record cost a third of the upload speed, and
  * a slow sender still has each chunk forwarded at once. */
 #define UPLOAD_WAKE_BYTES	(64 * 1024)
+/* Most body bytes read and dropped after an early answer (discard()). */
+#define DISCARD_MAX		(64 * 1024 * 1024ULL)
 #define UPLOAD_WAKE_NS		(100 * 1000000ULL)
 
 static const struct config	*cfg;
@@ -303,6 +305,7 @@ struct hdr_ctx {
 					 * joined with ", " (RFC 9110 5.3);
 					 * malloc'd, NULL if none */
 	bool		 has_accept;
+	bool		 has_expect;
 	bool		 failed;
 };
 
@@ -361,6 +364,8 @@ copy_header(void *cls, enum MHD_ValueKind kind, const char *name,
 	}
 	if (strcasecmp(name, "Accept") == 0)
 		h->has_accept = true;
+	if (strcasecmp(name, "Expect") == 0)
+		h->has_expect = true;
 	if (headers_skip_request(name, h->connection))
 		return MHD_YES;
 	if (append_header(&h->r->req_headers, name, value) == -1) {
@@ -410,8 +415,10 @@ build_headers(struct request *r, char **xff_out)
 	    cfg->tls ? "https" : "http") == -1)
 		return -1;
 	/* Suppress what libcurl would add on its own: the backend sees the
-	 * client's request, not curl's. */
-	if (curl_slist_append(r->req_headers, "Expect:") == NULL)
+	 * client's request, not curl's.  The client's own Expect goes
+	 * upstream: the backend answers it (on_continue()). */
+	if (!h.has_expect && curl_slist_append(r->req_headers, "Expect:") ==
+	    NULL)
 		return -1;
 	if (!h.has_accept && curl_slist_append(r->req_headers, "Accept:") ==
 	    NULL)
@@ -471,22 +478,11 @@ client_info(struct request *r)
 	}
 }
 
-static bool
-method_allowed(const char *m)
-{
-	static const char *ok[] = { "GET", "HEAD", "PUT", "POST", "DELETE",
-	    "OPTIONS" };
-	size_t i;
+static enum MHD_Result	on_continue(struct request *);
 
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
-		if (strcmp(m, ok[i]) == 0)
-			return true;
-	return false;
-}
-
-/* First call: check the request, hand it to the curl thread.  Does not
- * suspend, so that libmicrohttpd answers "Expect: 100-continue".  Nothing
- * goes upstream before the whole header section has been read strictly. */
+/* First call: check the request, hand it to the curl thread.  Nothing goes
+ * upstream before the whole header section has been read strictly.  A
+ * request with "Expect: 100-continue" waits in on_continue(). */
 static enum MHD_Result
 on_first(struct request *r, const char *url, const char *method,
     const char *version)
@@ -506,8 +502,14 @@ on_first(struct request *r, const char *url, const char *method,
 		return reply_error(r, rc == HTTPCHECK_NOT_IMPL ?
 		    S3ERR_NOT_IMPLEMENTED : S3ERR_BAD_REQUEST, hc.why, true);
 	}
-	if (strlen(method) >= sizeof(r->method) || !method_allowed(method))
-		return respond_error(r, S3ERR_METHOD, NULL);
+	/* Any method the backend may know goes to it, as it would directly;
+	 * only one too long to be real is the proxy's to refuse. */
+	if (strlen(method) >= sizeof(r->method) ||
+	    !httpcheck_token(method, strlen(method))) {
+		r->refused = "method too long";
+		return reply_error(r, S3ERR_NOT_IMPLEMENTED, "The method is not "
+		    "implemented.", true);
+	}
 	if (target_validate(r->target) == -1)
 		return respond_error(r, S3ERR_INVALID_URI, NULL);
 	if (hc.chunked) {
@@ -529,7 +531,7 @@ on_first(struct request *r, const char *url, const char *method,
 		ret = respond_error(r, S3ERR_HEADERS_TOO_LARGE, NULL);
 		goto out;
 	}
-	if (rc == -1 || (r->url = target_upstream_url(cfg->upstream,
+	if (rc == -1 || (r->url = target_upstream_path(cfg->upstream,
 	    r->target)) == NULL) {
 		ret = respond_error(r, S3ERR_INTERNAL, NULL);
 		goto out;
@@ -545,12 +547,44 @@ on_first(struct request *r, const char *url, const char *method,
 	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&
 	    r->has_body)
 		(void)shaper_enter(r, true, xff);
-	r->state = REQ_FORWARDING;
+	/* "Expect: 100-continue" is the backend's to answer: the client's 100
+	 * waits until libcurl wants the body (the backend's 100, or its own
+	 * timer), and a refusal reaches the client before it sends any. */
+	r->expect = r->has_body && hc.expect_continue &&
+	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+	r->state = r->expect ? REQ_CONTINUE : REQ_FORWARDING;
 	upstream_post(r, CMD_START, true);
-	ret = MHD_YES;
+	ret = r->expect ? on_continue(r) : MHD_YES;
 out:
 	free(xff);
 	return ret;
+}
+
+/* The backend answered before the whole body was sent (or failed): the
+ * rest of the body is read and dropped, so that the answer can be queued
+ * at the final call (libmicrohttpd 0.9.75 cannot send a response while a
+ * body is still coming in).  Bounded, as nginx bounds its lingering
+ * close: at most DISCARD_MAX bytes and client-timeout from the first
+ * dropped byte; past either, or if the declared rest is larger, the
+ * connection is closed without the answer. */
+static enum MHD_Result
+discard(struct request *r, size_t *size)
+{
+	uint64_t now = request_now(), left = 0;
+
+	if (r->t_early == 0)
+		r->t_early = now;
+	r->discarded += *size;
+	if (r->req_length >= 0)
+		left = (uint64_t)r->req_length - r->bytes_in - r->discarded;
+	*size = 0;
+	if (r->discarded + left > DISCARD_MAX ||
+	    now - r->t_early > cfg->client_timeout_ms * 1000000ULL) {
+		r->refused = "the body left after the backend's answer is too "
+		    "large or too slow to discard";
+		return MHD_NO;
+	}
+	return MHD_YES;
 }
 
 /* Body call: move what fits (and what the upload rate allows) into the
@@ -567,12 +601,9 @@ on_body(struct request *r, const char *data, size_t *size)
 		pthread_mutex_unlock(&r->lock);
 		return MHD_NO;
 	}
-	if (r->up == UP_DONE || r->up == UP_FAILED) {
-		/* The backend answered already: drain the rest unread so the
-		 * answer can be queued at the final call. */
-		*size = 0;
+	if (r->early || r->up == UP_DONE || r->up == UP_FAILED) {
 		pthread_mutex_unlock(&r->lock);
-		return MHD_YES;
+		return discard(r, size);
 	}
 	/* Never more than was declared: libcurl sends every byte it is
 	 * handed, and a byte past the length would be the start of another
@@ -831,15 +862,20 @@ respond_upstream(struct request *r)
 		resp = MHD_create_response_from_buffer(0, NULL,
 		    MHD_RESPMEM_PERSISTENT);
 	} else if (status == 304 || (r->head && r->resp_length < 0)) {
-		/* No body.  A Content-Length, if any, must be the backend's
-		 * (RFC 9110 8.6), never libmicrohttpd's "0"; without one,
-		 * strict HTTP/1.0 mode keeps it from announcing chunked (and,
-		 * for HEAD, from sending a last chunk the client would read
-		 * as the start of its next response). */
+		/* No body.  A Content-Length, if any, is the backend's.
+		 * libmicrohttpd 0.9.75 sends a response with neither a length
+		 * nor chunked only by closing the connection.  A 304 is
+		 * always without body whatever its headers say, so one without
+		 * a length gets "Content-Length: 0" and keeps the connection
+		 * (a new TLS handshake per conditional GET costs more than a
+		 * field every client ignores on a 304; chunked would make some,
+		 * Python's http.client among them, wait for a chunk).  A HEAD
+		 * answer without length gets neither and closes: a length of
+		 * 0 would be a false size of the object. */
 		resp = MHD_create_response_from_callback(r->resp_length >= 0 ?
-		    (uint64_t)r->resp_length : MHD_SIZE_UNKNOWN, 1024,
-		    no_body, NULL, NULL);
-		if (resp != NULL && r->resp_length < 0)
+		    (uint64_t)r->resp_length : status == 304 ? 0 :
+		    MHD_SIZE_UNKNOWN, 1024, no_body, NULL, NULL);
+		if (resp != NULL && r->resp_length < 0 && status != 304)
 			MHD_set_response_options(resp,
 			    MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
 	} else {
@@ -861,14 +897,14 @@ respond_upstream(struct request *r)
 	return ret;
 }
 
+static enum MHD_Result	answer(struct request *);
+
 /* Final call: the client's body is complete; answer once the backend's
  * headers are in. */
 static enum MHD_Result
 on_final(struct request *r)
 {
-	enum req_upstream up;
-	CURLcode result;
-	bool wake = false, headers;
+	bool wake = false;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->hup) {
@@ -889,13 +925,54 @@ on_final(struct request *r)
 			upstream_post(r, CMD_RESUME_SEND, true);
 		return MHD_YES;
 	}
+	pthread_mutex_unlock(&r->lock);
+	if (wake)
+		upstream_post(r, CMD_RESUME_SEND, true);
+	return answer(r);
+}
+
+/* Repeated first call of a request with "Expect: 100-continue": returning
+ * without a response makes libmicrohttpd send 100 Continue, which waits
+ * until libcurl wants the body (the backend sent 100, or was silent for
+ * CURLOPT_EXPECT_100_TIMEOUT_MS); a final answer or a failure before that
+ * is queued at once, and libmicrohttpd then closes the connection without
+ * reading the body. */
+static enum MHD_Result
+on_continue(struct request *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->hup) {
+		pthread_mutex_unlock(&r->lock);
+		return MHD_NO;
+	}
+	if (r->up == UP_PENDING) {
+		if (!r->want_body) {
+			request_suspend(r, WAIT_CONTINUE);
+			pthread_mutex_unlock(&r->lock);
+			return MHD_YES;
+		}
+		pthread_mutex_unlock(&r->lock);
+		r->state = REQ_FORWARDING;
+		return MHD_YES;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return answer(r);
+}
+
+/* Queues the answer to r once the backend's headers are in or its
+ * transfer failed. */
+static enum MHD_Result
+answer(struct request *r)
+{
+	enum req_upstream up;
+	CURLcode result;
+	bool headers;
+
+	pthread_mutex_lock(&r->lock);
 	up = r->up;
 	result = r->result;
 	headers = r->t_headers != 0;
 	pthread_mutex_unlock(&r->lock);
-	if (wake)
-		upstream_post(r, CMD_RESUME_SEND, true);
-
 	if (up == UP_FAILED && !headers) {
 		/* bad_response is written by the curl thread before `up`
 		 * became UP_FAILED, which we saw under the lock. */
@@ -926,6 +1003,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	switch (r->state) {
 	case REQ_NEW:
 		return on_first(r, url, method, version);
+	case REQ_CONTINUE:
+		return on_continue(r);
 	case REQ_FORWARDING:
 		if (*upload_data_size > 0)
 			return on_body(r, upload_data, upload_data_size);

@@ -19,7 +19,7 @@ target_validate(const char *t)
 	for (i = 0; t[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)t[i];
 
-		if (i >= TARGET_MAX || c <= 0x20 || c >= 0x7f || c == '#')
+		if (i >= TARGET_MAX || c <= 0x20 || c == 0x7f)
 			return -1;
 	}
 	return 0;
@@ -46,18 +46,24 @@ target_validate_base(const char *base)
 }
 
 char *
-target_upstream_url(const char *base, const char *target)
+target_upstream_path(const char *base, const char *target)
 {
-	size_t blen = strlen(base), tlen = strlen(target);
-	char *url;
+	const char *path;
+	size_t blen, tlen = strlen(target);
+	char *out;
 
-	while (blen > 0 && base[blen - 1] == '/')
+	/* After "scheme://", the path starts at the first '/', if any. */
+	path = strstr(base, "://");
+	path = path != NULL ? strchr(path + 3, '/') : NULL;
+	blen = path != NULL ? strlen(path) : 0;
+	while (blen > 0 && path[blen - 1] == '/')
 		blen--;
-	if ((url = malloc(blen + tlen + 1)) == NULL)
+	if ((out = malloc(blen + tlen + 1)) == NULL)
 		return NULL;
-	memcpy(url, base, blen);
-	memcpy(url + blen, target, tlen + 1);
-	return url;
+	if (blen > 0)
+		memcpy(out, path, blen);
+	memcpy(out + blen, target, tlen + 1);
+	return out;
 }
 
 static bool

@@ -9,22 +9,27 @@
 
 #include <stddef.h>
 
-/* Longest request-target accepted, in bytes (a presigned URL is ~1-2 KiB). */
-#define TARGET_MAX	(16 * 1024)
+/* Longest request-target accepted, in bytes: header-max's own cap.  The
+ * request line must fit in header-max (libmicrohttpd answers a longer one
+ * itself); below that, how long a path may be is the backend's to say. */
+#define TARGET_MAX	(1024 * 1024)
 
 /* Returns 0 if t is an origin-form target we forward: starts with '/', at
- * most TARGET_MAX bytes, no control characters, spaces, '#' or non-ASCII
- * bytes (each would change meaning or be refused by the backend's URL
- * parser).  Returns -1 otherwise. */
+ * most TARGET_MAX bytes, no control characters, spaces or DEL (the
+ * backend could split the request line elsewhere).  '#' and bytes above
+ * 0x7f go to the backend as sent: it decides, as it would directly.
+ * Returns -1 otherwise. */
 int	target_validate(const char *t);
 
 /* Returns 0 if base is an upstream base URL: http:// or https://, a host,
  * no query or fragment.  Returns -1 otherwise. */
 int	target_validate_base(const char *base);
 
-/* Returns a malloc'd string base + target with base's trailing '/' removed;
- * the caller owns it.  NULL if memory is short. */
-char	*target_upstream_url(const char *base, const char *target);
+/* Returns the request-target to send upstream, malloc'd (the caller owns
+ * it): base's path, if any, without its trailing '/', then target as it
+ * is.  base must have passed target_validate_base().  NULL if memory is
+ * short. */
+char	*target_upstream_path(const char *base, const char *target);
 
 /* Copies t into out (cap bytes, NUL-terminated, cut to fit) for the access
  * log, with the values of query parameters that grant access replaced by

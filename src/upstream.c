@@ -5,6 +5,7 @@
  */
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,7 +366,7 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 {
 	struct request *r = arg;
 	size_t len = size * n;
-	bool done = false;
+	bool done = false, nobody = false;
 
 	if (r->up != UP_PENDING)	/* trailers: not forwarded */
 		return len;
@@ -397,6 +398,8 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		if (r->resp_coded)
 			r->resp_length = -1;
 		done = true;
+		nobody = r->resp_length == 0 || r->status == 204 ||
+		    r->status == 304 || r->head;
 	} else {
 		if ((r->bad_response = read_field(r, buf, len)) != NULL)
 			return 0;	/* fails the transfer: 502 */
@@ -407,11 +410,23 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		r->resp_headers[r->resp_headers_len] = '\0';
 	}
 	if (done) {
+		unsigned mask = WAKE(WAIT_HEADERS) | WAKE(WAIT_CONTINUE);
+
 		pthread_mutex_lock(&r->lock);
 		r->up = UP_HEADERS;
 		r->t_headers = request_now();
+		if (nobody)
+			r->body_in = true;
+		/* The answer came before the whole body was sent (a 403 or
+		 * 404 to an upload): it is final.  No more of the body goes
+		 * upstream; the client side stops waiting for upload room and
+		 * drops the rest (server.c on_body()). */
+		if (!r->sent_all) {
+			r->early = true;
+			mask |= WAKE(WAIT_UPLOAD) | WAKE(WAIT_TOKENS);
+		}
 		pthread_mutex_unlock(&r->lock);
-		request_wake(r, WAKE(WAIT_HEADERS));
+		request_wake(r, mask);
 	}
 	return len;
 }
@@ -498,6 +513,19 @@ wake_flush(void)
 	}
 }
 
+/* libcurl rewinds the body to send it again: on a reused connection the
+ * backend closed before answering, or after a 417 to Expect.  Only
+ * possible while none of it has left the upload buffer. */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct request *r = arg;
+
+	if (offset == 0 && origin == SEEK_SET && r->sent_bytes == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
 static size_t
 on_read(char *buf, size_t size, size_t n, void *arg)
 {
@@ -509,6 +537,22 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	if (r->gone || r->hup) {
 		pthread_mutex_unlock(&r->lock);
 		return CURL_READFUNC_ABORT;
+	}
+	/* libcurl wants the body: the backend sent 100 Continue, or did not
+	 * answer within CURLOPT_EXPECT_100_TIMEOUT_MS.  A client waiting
+	 * for its own 100 gets it now (server.c on_continue()). */
+	r->want_body = true;
+	if (r->wait == WAIT_CONTINUE) {
+		pthread_mutex_unlock(&r->lock);
+		request_wake(r, WAKE(WAIT_CONTINUE));
+		pthread_mutex_lock(&r->lock);
+	}
+	if (r->early) {
+		/* The backend has answered: it gets no more of the body.  The
+		 * transfer ends when the answer is in (on_progress()). */
+		r->up_paused = true;
+		pthread_mutex_unlock(&r->lock);
+		return CURL_READFUNC_PAUSE;
 	}
 	len = ring_read(&r->upload, buf, size * n);
 	if (len == 0) {
@@ -522,6 +566,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		return CURL_READFUNC_PAUSE;
 	}
 	cb_bytes += len;
+	r->sent_bytes += len;
 	/* Wake the client only when half the buffer is free: fewer wake-ups. */
 	room = ring_space(&r->upload) >= r->upload.cap / 2;
 	pthread_mutex_unlock(&r->lock);
@@ -543,15 +588,26 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 
 	(void)dltotal;
 	(void)ultotal;
+	/* early and body_in are written by this thread: no lock. */
+	if (r->early && r->body_in) {
+		/* The backend answered before the whole body was sent and its
+		 * answer is all in; libcurl would wait for ever to send the
+		 * rest of a body the backend no longer reads.  End the
+		 * transfer: its connection is closed, never reused with a
+		 * body cut short.  finish() reads this as a success. */
+		r->early_end = true;
+		return 1;
+	}
 	if (moved != r->progress_bytes) {
 		r->progress_bytes = moved;
 		r->t_progress = now;
 		return 0;
 	}
 	/* No progress: the lock only here, not on every call of a transfer
-	 * that is moving. */
+	 * that is moving.  After an early answer the upload is paused by us,
+	 * not by a slow client: that is no reason to wait. */
 	pthread_mutex_lock(&r->lock);
-	paused = r->down_paused || r->up_paused;
+	paused = r->down_paused || (r->up_paused && !r->early);
 	pthread_mutex_unlock(&r->lock);
 	if (paused) {
 		r->t_progress = now;
@@ -575,7 +631,9 @@ finish(struct request *r, CURLcode code)
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
 	}
-	if (r->stalled)
+	if (r->early_end)
+		code = CURLE_OK;
+	else if (r->stalled)
 		code = CURLE_OPERATION_TIMEDOUT;
 	pthread_mutex_lock(&r->lock);
 	if (r->up != UP_DONE && r->up != UP_FAILED) {
@@ -595,8 +653,11 @@ start(struct request *r)
 	if ((e = r->easy = curl_easy_init()) == NULL)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
-	/* The target goes out byte for byte: no dot-segment removal. */
+	/* The URL names the backend; the request-target goes out byte for
+	 * byte as the client sent it ('#', dot-segments and all), never
+	 * through libcurl's URL parser. */
+	curl_easy_setopt(e, CURLOPT_URL, cfg->upstream);
+	curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, r->url);
 	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
@@ -652,6 +713,8 @@ start(struct request *r)
 		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
+		curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, on_seek);
+		curl_easy_setopt(e, CURLOPT_SEEKDATA, r);
 		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)upload_size);
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
@@ -760,11 +823,14 @@ run_commands(void)
 				finish(r, CURLE_OUT_OF_MEMORY);
 		}
 		if (cmds & CMD_CANCEL) {
-			if (r->listed && r->easy != NULL && body_complete(r)) {
+			if (r->listed && r->easy != NULL && body_complete(r) &&
+			    r->sent_all) {
 				/* libcurl has the whole body but has not
 				 * reported completion (a paused transfer never
 				 * does): let it finish, so that the backend
-				 * connection stays open for reuse. */
+				 * connection stays open for reuse.  Not if
+				 * the backend answered before the whole body
+				 * was sent: that connection is closed. */
 				r->cancelled = true;
 				pthread_mutex_lock(&r->lock);
 				r->down_paused = r->up_paused = false;
@@ -812,6 +878,18 @@ socket_ready(curl_socket_t fd, uint32_t events)
 	    (events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 	    (events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
 	int running, i;
+
+	/* Writable only: if an answer has arrived meanwhile, libcurl must
+	 * read it before it sends more.  A backend that refuses an upload
+	 * and closes leaves its answer before its reset; a send into the
+	 * reset would fail the transfer and lose the answer. */
+	if ((flags & (CURL_CSELECT_OUT | CURL_CSELECT_IN)) == CURL_CSELECT_OUT) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP |
+		    POLLERR)))
+			flags |= CURL_CSELECT_IN;
+	}
 
 	for (i = 0; i < DRAIN_ROUNDS; i++) {
 		uint64_t before = cb_bytes;

@@ -130,6 +130,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     do_PUT = do_POST = do_HEAD = do_DELETE = do_OPTIONS = do_GET
+    do_PATCH = do_PROPFIND = do_GET
 
 
 def main():

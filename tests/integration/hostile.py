@@ -9,8 +9,12 @@ usage:
       appended, as it arrives, to DIR/all.bin and to DIR/conn-NNNN.bin; one
       line per parsed request goes to DIR/requests.log ("conn=N METHOD
       TARGET body=LEN sha256=HEX").  A request for /resp/NAME (see
-      CANNED) is answered with NAME's raw bytes; any other gets 200 with
-      the 3-byte body "ok\\n".
+      CANNED) is answered with NAME's raw bytes; one for /early/MODE gets
+      403 at once, before its body is read (and no 100 Continue), then the
+      body is read and dropped (MODE drain), the connection closed (close)
+      or half-closed and read to its end (halfclose); any other gets 200
+      with the 3-byte body "ok\\n", after 100 Continue if it asked for one
+      and its target does not begin with /quiet/.
 
   hostile.py send --port P [--plain] [--timeout S] [--quiet S] [--out FILE]
                   REQUEST
@@ -67,6 +71,9 @@ import time
 # --- the recording backend ---------------------------------------------------
 
 OK_BODY = b"ok\n"
+EARLY_BODY = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+              b"AccessDenied</Code><Message>Refused before the body."
+              b"</Message></Error>")
 
 # Canned raw answers, by the NAME of /resp/NAME.  Each is a list of steps:
 # bytes to send, ("sleep", S), or "hold" (keep the connection open, still
@@ -247,8 +254,15 @@ class BackendHandler(socketserver.BaseRequestHandler):
                 c.drain(30)
                 return
             method, target = parts[0], parts[1]
-            if any(n.lower() == "expect" and v.lower() == "100-continue"
-                   for n, v in headers):
+            m = re.match(r"/early/(drain|close|halfclose)(?:[/?]|$)", target)
+            if m:
+                self.early(c, m.group(1), method, target, headers)
+                if m.group(1) != "drain":
+                    return
+                continue
+            if not target.startswith("/quiet/") and any(
+                    n.lower() == "expect" and v.lower() == "100-continue"
+                    for n, v in headers):
                 self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
             body = read_body(c, headers)
             if body is None:
@@ -277,6 +291,28 @@ class BackendHandler(socketserver.BaseRequestHandler):
             if any(n.lower() == "connection" and "close" in v.lower()
                    for n, v in headers):
                 return
+
+
+    def early(self, c, mode, method, target, headers):
+        """Refuses at once, without 100 and before reading any body, as a
+        backend does for a missing bucket; then reads and drops the body
+        (drain), closes (close), or stops sending and reads until the peer
+        closes (halfclose)."""
+        self.request.sendall(b"HTTP/1.1 403 Forbidden\r\n"
+                             b"Content-Type: application/xml\r\n"
+                             b"Content-Length: %d\r\n\r\n%s" %
+                             (len(EARLY_BODY), EARLY_BODY))
+        if mode == "drain":
+            body = read_body(c, headers)
+            c.rec.request("conn=%d %s %s body=%s early" % (
+                c.id, method, target,
+                "unread" if body is None else len(body)))
+        elif mode == "halfclose":
+            self.request.shutdown(socket.SHUT_WR)
+            c.drain(60)
+            c.rec.request("conn=%d %s %s early" % (c.id, method, target))
+        else:
+            c.rec.request("conn=%d %s %s early" % (c.id, method, target))
 
 
 class Backend(socketserver.ThreadingTCPServer):

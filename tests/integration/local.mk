@@ -35,6 +35,11 @@ integration_tests = \
 	tests/integration/hangup_waiting.sh \
 	tests/integration/backend_timeout.sh \
 	tests/integration/expect_continue.sh \
+	tests/integration/early_answer.sh \
+	tests/integration/early_answer_faults.sh \
+	tests/integration/expect_quiet.sh \
+	tests/integration/expect_other.sh \
+	tests/integration/not_modified_keepalive.sh \
 	tests/integration/upstream_reuse.sh \
 	tests/integration/tls_files.sh \
 	tests/integration/methods.sh \

@@ -2,8 +2,9 @@
 # What the backend answers comes back unchanged: status, Content-Length,
 # ETag, Last-Modified, Content-Range, x-amz-* and the rest, compared field by
 # field with the same requests sent straight to s3rver (only the date, the
-# hop-by-hop fields and the proxy's security headers may differ); DELETE
-# gives s3rver's 204 with no body.
+# hop-by-hop fields and the proxy's security headers may differ, and a 304
+# without length gets "Content-Length: 0"); DELETE gives s3rver's 204 with
+# no body.
 . "$(dirname "$0")/lib.sh"
 
 make_cert "$T/cert"
@@ -33,6 +34,10 @@ def read(p):
                   for l in lines[1:] if ":" in l and l.split(":", 1)[0].lower() not in skip)
     return status, hdrs
 d, p = read(sys.argv[1]), read(sys.argv[2])
+# libmicrohttpd 0.9.75 keeps the connection after a 304 only with a length:
+# "Content-Length: 0" where the backend sent none (server.c).
+if d[0] == "304" and not any(n == "content-length" for n, _ in d[1]):
+    p = (p[0], [h for h in p[1] if h != ("content-length", "0")])
 if d != p:
     sys.exit("%s: direct %r\nproxied %r" % (sys.argv[3], d, p))
 print("%s: status %s, %d fields identical" % (sys.argv[3], d[0], len(d[1])))
