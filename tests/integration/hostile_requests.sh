@@ -5,7 +5,9 @@
 # an HTTP/1.1 request without Host or with two.  The positive controls show
 # that valid requests still pass unchanged: HTTP/1.0 without Host,
 # keep-alive, a Content-Length and a chunked PUT (body sha256 at the
-# backend).  Every request is in the access log with its status.
+# backend), and what only the backend may judge reaches it as sent ('#' or
+# obs-text in the target, a 17,000-byte path, PATCH, Expect: 200-ok).
+# Every request is in the access log with its status.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/hostile_lib.sh"
 
@@ -46,6 +48,22 @@ put-chunked      | 200 | any | - | requests=1;line=PUT /bkt/put-chunked HTTP/1.1
 # Also valid (RFC 9110 5.5): HTAB and obs-text inside a value reach the backend as sent.
 value-htab       | 200 | any | - | requests=1;line=X-A: a\tb | body=@OK@ | GET /bkt/value-htab HTTP/1.1\r\nHost: s3.test\r\nX-A: a\tb\r\n\r\n
 value-obs-text   | 200 | any | - | requests=1;line=X-A: caf\xc3\xa9 | body=@OK@ | GET /bkt/value-obs-text HTTP/1.1\r\nHost: s3.test\r\nX-A: caf\xc3\xa9\r\n\r\n
+# The backend decides, as it would directly: '#' and obs-text in the target,
+# any method, any Expect (the hostile backend takes all of them).
+target-fragment  | 200 | any | - | requests=1;line=GET /bkt/a#frag?x=%2F HTTP/1.1 | body=@OK@ | GET /bkt/a#frag?x=%2F HTTP/1.1\r\nHost: s3.test\r\n\r\n
+target-obs-text  | 200 | any | - | requests=1;line=GET /bkt/caf\xc3\xa9 HTTP/1.1 | body=@OK@ | GET /bkt/caf\xc3\xa9 HTTP/1.1\r\nHost: s3.test\r\n\r\n
+method-patch     | 200 | any | - | requests=1;line=PATCH /bkt/method-patch HTTP/1.1;sha256=@HW@ | body=@OK@ | PATCH /bkt/method-patch HTTP/1.1\r\nHost: s3.test\r\nContent-Length: 11\r\n\r\nhello world
+expect-other     | 200 | any | - | requests=1;line=Expect: 200-ok;sha256=@HW@ | body=@OK@ | PUT /bkt/expect-other HTTP/1.1\r\nHost: s3.test\r\nExpect: 200-ok\r\nContent-Length: 11\r\n\r\nhello world
 EOF
+
+# A 17,000-byte path is the backend's to judge (s3rver answers 431): it
+# arrives whole.
+long=/bkt/$(head -c 17000 /dev/zero | tr '\0' a)
+code=$(curl -sS --cacert "$CERT" -o /dev/null -w '%{http_code}' \
+	"$PROXY_URL$long") || fail "long path: curl failed"
+[ "$code" = 200 ] || fail "long path: $code"
+grep -q "GET $long body=0" "$BACKEND_DIR/requests.log" ||
+	fail "long path: not at the backend whole"
+ok "a 17,000-byte path reached the backend whole"
 
 finish
