@@ -12,6 +12,7 @@ usage: fault_server.py [--port N] [--mode MODE] [--size N] [--delay S]
            body length and sha256, chunked trailers), so a test can see
            exactly what the proxy sent upstream; with --delay it waits
            S seconds before reading the body (a slow backend)
+  deaf     read the headers only: no body, no answer (an upload stalls)
 A request whose path contains "/stall" stalls in any mode.
 With --port 0 (the default) it prints the port it listens on, on stdout.
 """
@@ -69,6 +70,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "/stall" in self.path:  # any mode: this request stalls
             mode = "stall"
         time.sleep(self.server.delay)
+        if mode == "deaf":  # never reads the body, never answers
+            time.sleep(3600)
+            return
         body_info = self._drain()
         if mode == "silent":
             time.sleep(3600)
@@ -137,7 +141,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--bind", default="127.0.0.1")
-    ap.add_argument("--mode", choices=["short", "chunked", "stall", "silent", "serve", "echo"],
+    ap.add_argument("--mode", choices=["short", "chunked", "stall", "silent", "serve", "echo",
+                             "deaf"],
                     default="short")
     ap.add_argument("--size", type=int, default=1 << 20)
     ap.add_argument("--delay", type=float, default=0)

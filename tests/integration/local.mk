@@ -41,6 +41,7 @@ integration_tests = \
 	tests/integration/expect_other.sh \
 	tests/integration/not_modified_keepalive.sh \
 	tests/integration/empty_header_value.sh \
+	tests/integration/upload_stall.sh \
 	tests/integration/upstream_reuse.sh \
 	tests/integration/tls_files.sh \
 	tests/integration/methods.sh \
