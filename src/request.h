@@ -52,7 +52,35 @@ enum req_upstream {
 	UP_FAILED,		/* transfer failed; see `result` */
 };
 
-/* Why the client connection is suspended. */
+/*
+ * Why the client connection is suspended.  libmicrohttpd never times out a
+ * suspended connection, so each wait is ended by someone else, and every
+ * wait ends on: the transfer's end (upstream.c finish(): success, failure,
+ * connect-timeout, stall-timeout, shutdown) and the client's hang-up
+ * (upstream.c hangup(), within a second).  Besides those:
+ *
+ *  wait           entered in         also left by                  test
+ *  WAIT_CONTINUE  on_continue()      libcurl wants the body        expect_quiet
+ *                 (Expect: 100-      (on_read(): the backend's     early_answer_faults
+ *                 continue)          100, or its 1 s timer);
+ *                                    a final answer (on_header())
+ *  WAIT_UPLOAD    on_body(): upload  half the buffer free          upload_stall
+ *                 buffer full        (on_read()); an early answer  early_answer
+ *  WAIT_TOKENS    on_body(), reader  the shaper's timer            limit_upload
+ *                 (limits)           (shaper_expire()); for an     limit_rate
+ *                                    upload, an early answer
+ *  WAIT_HEADERS   on_final()         the final headers             backend_timeout
+ *                                    (on_header())
+ *  WAIT_DATA      reader(): buffer   body bytes (on_write())       stall_timeout
+ *                 empty                                            hangup_waiting
+ *
+ * stall-timeout counts a transfer paused for a slow client as moving (the
+ * client's own deadline, client-timeout, applies to a connection that is
+ * not suspended); one we paused after an early answer is not exempt.
+ * Not suspended, a connection reads the request, drops a body after an
+ * early answer (server.c discard(): 64 MiB, client-timeout) or sends the
+ * response, each under libmicrohttpd's client-timeout.
+ */
 enum req_wait {
 	WAIT_NONE,
 	WAIT_HEADERS,		/* for the backend's status line and headers */
