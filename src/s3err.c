@@ -16,8 +16,6 @@ static const struct {
 	    "The request could not be understood by the proxy." },
 	[S3ERR_INVALID_URI] = { 400, "InvalidURI",
 	    "Couldn't parse the specified URI." },
-	[S3ERR_METHOD] = { 405, "MethodNotAllowed",
-	    "The specified method is not allowed by the proxy." },
 	[S3ERR_HEADERS_TOO_LARGE] = { 431, "RequestHeaderSectionTooLarge",
 	    "Your request header section exceeds the maximum allowed size." },
 	[S3ERR_INTERNAL] = { 500, "InternalError",

@@ -14,7 +14,6 @@
 enum s3err {
 	S3ERR_BAD_REQUEST,	/* 400 InvalidRequest */
 	S3ERR_INVALID_URI,	/* 400 InvalidURI */
-	S3ERR_METHOD,		/* 405 MethodNotAllowed */
 	S3ERR_HEADERS_TOO_LARGE,/* 431 RequestHeaderSectionTooLarge */
 	S3ERR_INTERNAL,		/* 500 InternalError */
 	S3ERR_NOT_IMPLEMENTED,	/* 501 NotImplemented */
