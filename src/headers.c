@@ -62,6 +62,12 @@ in_connection(const char *name, size_t namelen, const char *connection)
 }
 
 bool
+headers_has_token(const char *value, const char *token)
+{
+	return in_connection(token, strlen(token), value);
+}
+
+bool
 headers_is_hop_by_hop(const char *name, size_t namelen, const char *connection)
 {
 	return in_list(name, namelen, hop_by_hop,

@@ -13,8 +13,12 @@
 bool	headers_is_hop_by_hop(const char *name, size_t namelen,
 	    const char *connection);
 
+/* True if `token` is one of the comma-separated tokens of a Connection
+ * value (any case); false if value is NULL. */
+bool	headers_has_token(const char *value, const char *token);
+
 /* True if the client's request field must not be copied upstream: hop-by-hop
- * fields and those the proxy sets itself (Host, Content-Length, Expect,
+ * fields and those the proxy sets itself (Host, Content-Length,
  * X-Forwarded-For, X-Forwarded-Proto). */
 bool	headers_skip_request(const char *name, const char *connection);
 

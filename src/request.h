@@ -211,6 +211,8 @@ struct request {
 	char			 conn_tokens[256];	/* upstream Connection value */
 	unsigned		 resp_lengths;		/* Content-Length lines */
 	bool			 resp_coded;		/* Transfer-Encoding seen */
+	bool			 resp_close;		/* the backend closes the
+							 * connection after it */
 	const char		*bad_response;		/* static text: why the
 							 * response was refused
 							 * (502), or NULL */

@@ -9,6 +9,7 @@
  */
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -940,22 +941,38 @@ on_final(struct request *r)
 static enum MHD_Result
 on_continue(struct request *r)
 {
+	struct pollfd p = { .fd = r->client_fd, .events = POLLIN };
+	bool now;
+
 	pthread_mutex_lock(&r->lock);
 	if (r->hup) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_NO;
 	}
-	if (r->up == UP_PENDING) {
-		if (!r->want_body) {
-			request_suspend(r, WAIT_CONTINUE);
-			pthread_mutex_unlock(&r->lock);
-			return MHD_YES;
-		}
+	if (r->up == UP_PENDING && !r->want_body) {
+		request_suspend(r, WAIT_CONTINUE);
 		pthread_mutex_unlock(&r->lock);
+		return MHD_YES;
+	}
+	/* Answered at once: an error before the backend wanted the body (an
+	 * early answer, upstream.c on_header()), or a failure.  A 2xx
+	 * leaves libcurl waiting for the body: it goes upstream as usual. */
+	now = r->up == UP_FAILED || r->early;
+	pthread_mutex_unlock(&r->lock);
+	/* libmicrohttpd closes the connection after an answer queued here,
+	 * with the body unread; a client that sent its body without waiting
+	 * for 100 would have that close turn into a reset that can cut a
+	 * large answer short.  Such a client gets 100 (an interim answer
+	 * changes nothing for it) and its body is dropped before the answer,
+	 * if discard() would take all of it; else the answer goes at once. */
+	if (now && r->req_length >= 0 &&
+	    (uint64_t)r->req_length <= DISCARD_MAX && r->client_fd >= 0 &&
+	    poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		now = false;
+	if (!now) {
 		r->state = REQ_FORWARDING;
 		return MHD_YES;
 	}
-	pthread_mutex_unlock(&r->lock);
 	return answer(r);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "headers.h"
 #include "httpcheck.h"
 #include "log.h"
 #include "shaper.h"
@@ -357,6 +358,8 @@ read_field(struct request *r, const char *buf, size_t len)
 			vlen = sizeof(r->conn_tokens) - 1;
 		memcpy(r->conn_tokens, v, vlen);
 		r->conn_tokens[vlen] = '\0';
+		if (headers_has_token(r->conn_tokens, "close"))
+			r->resp_close = true;
 	}
 	return NULL;
 }
@@ -380,6 +383,8 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		r->resp_lengths = 0;
 		r->resp_coded = false;
 		r->conn_tokens[0] = '\0';
+		/* HTTP/1.0: closed after the answer unless kept alive. */
+		r->resp_close = len >= 8 && strncmp(buf, "HTTP/1.0", 8) == 0;
 		/* 100 and 103 precede the answer; any other 1xx (101 switches
 		 * protocols, which the client did not ask for) cannot be
 		 * forwarded as one. */
@@ -417,11 +422,13 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		r->t_headers = request_now();
 		if (nobody)
 			r->body_in = true;
-		/* The answer came before the whole body was sent (a 403 or
-		 * 404 to an upload): it is final.  No more of the body goes
-		 * upstream; the client side stops waiting for upload room and
-		 * drops the rest (server.c on_body()). */
-		if (!r->sent_all) {
+		/* An error answer before the whole body was sent (a 403 or
+		 * 404 to an upload) is final: libcurl stops sending (its own
+		 * rule, status 300 and over), the client side stops waiting
+		 * for upload room and drops the rest (server.c discard()).  A
+		 * 2xx before the end keeps libcurl sending: the body still
+		 * goes upstream. */
+		if (!r->sent_all && r->status >= 300) {
 			r->early = true;
 			mask |= WAKE(WAIT_UPLOAD) | WAKE(WAIT_TOKENS);
 		}
@@ -548,8 +555,17 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_lock(&r->lock);
 	}
 	if (r->early) {
-		/* The backend has answered: it gets no more of the body.  The
-		 * transfer ends when the answer is in (on_progress()). */
+		/* The backend has answered: it gets no more of the body.
+		 * libcurl still asks only if the answer closes the connection
+		 * (it stops sending itself otherwise): then the body may end
+		 * here, short, for the connection is never reused.  Else
+		 * pause; the transfer ends when the answer is in
+		 * (on_progress()). */
+		if (r->resp_close) {
+			r->sent_all = true;
+			pthread_mutex_unlock(&r->lock);
+			return 0;
+		}
 		r->up_paused = true;
 		pthread_mutex_unlock(&r->lock);
 		return CURL_READFUNC_PAUSE;

@@ -65,3 +65,14 @@ Test(headers, response_policy)
 	/* The length is of the name only: a longer string must not match. */
 	cr_assert(headers_skip_response("TEXYZ", 2, NULL));
 }
+
+Test(headers, connection_tokens)
+{
+	cr_assert(headers_has_token("close", "close"));
+	cr_assert(headers_has_token("keep-alive, Close", "close"));
+	cr_assert(headers_has_token(" x-a ,\tclose\t", "close"));
+	cr_assert(!headers_has_token("closed", "close"));
+	cr_assert(!headers_has_token("keep-alive", "close"));
+	cr_assert(!headers_has_token(NULL, "close"));
+	cr_assert(!headers_has_token("", "close"));
+}
