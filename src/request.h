@@ -74,6 +74,9 @@ enum req_upstream {
  *  WAIT_DATA      reader(): buffer   body bytes (on_write())       stall_timeout
  *                 empty                                            hangup_waiting
  *
+ * An early answer is an error answer (300 and over) before the whole body
+ * was sent: libcurl stops sending, the rest is dropped.
+ *
  * stall-timeout counts a transfer paused for a slow client as moving (the
  * client's own deadline, client-timeout, applies to a connection that is
  * not suspended); one we paused after an early answer is not exempt.
