@@ -3,7 +3,8 @@
 # reading the body, then reads and drops the body, closes, or half-closes:
 # the client gets the 403 within a second, PUT and POST, with and without
 # "Expect: 100-continue".  With it, the client gets no 100 and sends
-# little of its body.  No connection is left behind in the proxy.
+# little of its body.  A 200 before the end keeps the body flowing.  No
+# connection is left behind in the proxy.
 . "$(dirname "$0")/lib.sh"
 . "$HERE/hostile_lib.sh"
 
@@ -50,3 +51,23 @@ up=$(ss -Htnp state established "( dport = :$BACKEND_PORT )" |
 [ "$est" -eq 0 ] || fail "$est client connections still open"
 [ "$up" -eq 0 ] || fail "$up backend connections still open"
 ok "$n uploads answered; no connection left: 0 client, 0 backend"
+
+# A 2xx before the end is no refusal: libcurl keeps sending, the backend
+# gets the whole body, and the client its chunked 200 at once (it waited
+# for stall-timeout when the proxy stopped the body here too).
+out=$(curl -sS --cacert "$CERT" --max-time 20 -H 'Expect:' -T "$T/body" \
+	-o "$T/ok.out" -w '%{http_code} %{time_total}' \
+	"$PROXY_URL/early/ok/put") || fail "early 200: curl failed"
+read -r code secs <<<"$out"
+[ "$code" = 200 ] && [ "$(cat "$T/ok.out")" = ok ] ||
+	fail "early 200: $code $(cat "$T/ok.out")"
+$PY -c "import sys; sys.exit(float('$secs') >= 1.0)" ||
+	fail "early 200: answer after $secs s"
+# The backend logs the body once it has read it all.
+i=0
+until grep -q "PUT /early/ok/put body=3145728 early" "$BACKEND_DIR/requests.log"; do
+	i=$((i + 1))
+	[ "$i" -lt 50 ] || fail "early 200: the backend did not get the whole body"
+	sleep 0.1
+done
+ok "early 200: whole body upstream, chunked 200 in $secs s"

@@ -12,7 +12,8 @@ usage:
       CANNED) is answered with NAME's raw bytes; one for /early/MODE gets
       403 at once, before its body is read (and no 100 Continue), then the
       body is read and dropped (MODE drain), the connection closed (close)
-      or half-closed and read to its end (halfclose); any other gets 200
+      or half-closed and read to its end (halfclose); MODE ok answers 200
+      with a chunked "ok\\n" instead, then reads the body; any other gets 200
       with the 3-byte body "ok\\n", after 100 Continue if it asked for one
       and its target does not begin with /quiet/.
 
@@ -254,10 +255,10 @@ class BackendHandler(socketserver.BaseRequestHandler):
                 c.drain(30)
                 return
             method, target = parts[0], parts[1]
-            m = re.match(r"/early/(drain|close|halfclose)(?:[/?]|$)", target)
+            m = re.match(r"/early/(drain|close|halfclose|ok)(?:[/?]|$)", target)
             if m:
                 self.early(c, m.group(1), method, target, headers)
-                if m.group(1) != "drain":
+                if m.group(1) not in ("drain", "ok"):
                     return
                 continue
             if not target.startswith("/quiet/") and any(
@@ -298,11 +299,16 @@ class BackendHandler(socketserver.BaseRequestHandler):
         backend does for a missing bucket; then reads and drops the body
         (drain), closes (close), or stops sending and reads until the peer
         closes (halfclose)."""
-        self.request.sendall(b"HTTP/1.1 403 Forbidden\r\n"
-                             b"Content-Type: application/xml\r\n"
-                             b"Content-Length: %d\r\n\r\n%s" %
-                             (len(EARLY_BODY), EARLY_BODY))
-        if mode == "drain":
+        if mode == "ok":
+            self.request.sendall(b"HTTP/1.1 200 OK\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n"
+                                 b"3\r\nok\n\r\n0\r\n\r\n")
+        else:
+            self.request.sendall(b"HTTP/1.1 403 Forbidden\r\n"
+                                 b"Content-Type: application/xml\r\n"
+                                 b"Content-Length: %d\r\n\r\n%s" %
+                                 (len(EARLY_BODY), EARLY_BODY))
+        if mode in ("drain", "ok"):
             body = read_body(c, headers)
             c.rec.request("conn=%d %s %s body=%s early" % (
                 c.id, method, target,
