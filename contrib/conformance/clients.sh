@@ -39,13 +39,15 @@ normalize() {
 		-e 's#[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT#DATE#g'
 }
 
-# error_class RC STDERR: " (NoSuchBucket)", " (timeout)", or nothing.
+# error_class RC STDERR: " (NoSuchBucket)", " (timeout)", " (NoSuchBucket
+# after a timeout)" (a client that retried), or nothing.
 error_class() {
 	[ "$1" -eq 0 ] && return
-	local c
+	local c t=
 	c=$(printf '%s' "$2" | grep -oE '\(([A-Za-z]+|[0-9]{3})\) when calling|S3 error: [0-9]+ \([A-Za-z]+\)|[A-Z][A-Za-z]+: [^:]*status code: [0-9]+' |
 		head -n 1 | grep -oE '[A-Z][a-z]+[A-Z][A-Za-z]*|[0-9]{3}' | sort -r | head -n 1)
-	if [ -z "$c" ] && printf '%s' "$2" | grep -qiE 'time(d)? ?out'; then c=timeout; fi
+	printf '%s' "$2" | grep -qiE 'time(d)? ?out' && t=timeout
+	if [ -z "$c" ]; then c=$t; elif [ -n "$t" ]; then c="$c after a timeout"; fi
 	if [ -n "$c" ]; then printf ' (%s)' "$c"; fi
 }
 

@@ -11,7 +11,7 @@
 #   -o OUTDIR  report and logs (default: ./conformance-out; an earlier
 #              report there is replaced)
 #   -k EXPR    pytest -k expression: run part of s3-tests only
-#   -t SECS    s3-tests' time limit per test (default 20; pytest-timeout)
+#   -t SECS    s3-tests' time limit per test (default 30; pytest-timeout)
 #   -S         one suite after the other (by default they run at once:
 #              s3-tests keeps its backend busy, the others mostly wait)
 #
@@ -66,7 +66,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SUITES=s3tests,clients,curl
 OUT=./conformance-out
 KEXPR=
-TEST_TIMEOUT=20
+TEST_TIMEOUT=30
 PARALLEL=1
 CLIENTS=${CLIENTS:-aws s3cmd-v4 s3cmd-v2 rclone}
 
@@ -187,6 +187,7 @@ start_proxy() {
 	local logdir=$2
 	PROXY_PORT=$(free_port)
 	# Only this run's options: none from the environment.
+	# shellcheck disable=SC2046 # one "-u NAME" pair per variable
 	env $(compgen -e | grep -E '^(STORAGE_PROXY_|DOWNLOAD_SPEED$|MAX_CONNECTIONS$)' | sed 's/^/-u /') \
 		"$STORAGE_PROXY" --port "$PROXY_PORT" --bind 127.0.0.1 \
 		--cert "$CERT" --key "$KEY" --upstream "http://127.0.0.1:$1" \
