@@ -507,7 +507,7 @@ on_first(struct request *r, const char *url, const char *method,
 	 * only one too long to be real is the proxy's to refuse. */
 	if (strlen(method) >= sizeof(r->method) ||
 	    !httpcheck_token(method, strlen(method))) {
-		r->refused = "method too long";
+		r->refused = "method too long or not a token";
 		return reply_error(r, S3ERR_NOT_IMPLEMENTED, "The method is not "
 		    "implemented.", true);
 	}

@@ -554,25 +554,14 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		request_wake(r, WAKE(WAIT_CONTINUE));
 		pthread_mutex_lock(&r->lock);
 	}
-	if (r->early) {
-		/* The backend has answered: it gets no more of the body.
-		 * libcurl still asks only if the answer closes the connection
-		 * (it stops sending itself otherwise): then the body may end
-		 * here, short, for the connection is never reused.  Else
-		 * pause; the transfer ends when the answer is in
-		 * (on_progress()). */
-		if (r->resp_close) {
-			r->sent_all = true;
-			pthread_mutex_unlock(&r->lock);
-			return 0;
-		}
-		r->up_paused = true;
-		pthread_mutex_unlock(&r->lock);
-		return CURL_READFUNC_PAUSE;
-	}
-	len = ring_read(&r->upload, buf, size * n);
+	/* After an early answer the backend gets no more of the body.
+	 * libcurl still asks only if the answer closes the connection (it
+	 * stops sending itself otherwise): then the body may end here,
+	 * short, for the connection is never reused.  Else it is paused, and
+	 * the transfer ends when the answer is in (on_progress()). */
+	len = r->early ? 0 : ring_read(&r->upload, buf, size * n);
 	if (len == 0) {
-		if (r->upload_eof) {
+		if (r->early ? r->resp_close : r->upload_eof) {
 			r->sent_all = true;
 			pthread_mutex_unlock(&r->lock);
 			return 0;

@@ -44,12 +44,7 @@ put presigned-noexpect "Expect:" PUT "$bad" 403
 # Nothing is left behind: no client and no backend connection (only the
 # listening socket) a moment after the last answer.
 sleep 1
-proxy_alive
-est=$(ss -Htn state established "( sport = :$PROXY_PORT )" | wc -l)
-up=$(ss -Htnp state established "( dport = :$S3RVER_PORT )" |
-	grep -c "pid=$PROXY_PID," || true)
-[ "$est" -eq 0 ] || fail "$est client connections still open"
-[ "$up" -eq 0 ] || fail "$up backend connections still open"
+no_connections_left "$S3RVER_PORT"
 ok "no connection left: 0 client, 0 backend"
 
 # The access log names the backend's answer for each.

@@ -44,12 +44,7 @@ for mode in drain close halfclose; do
 done
 
 sleep 1
-proxy_alive
-est=$(ss -Htn state established "( sport = :$PROXY_PORT )" | wc -l)
-up=$(ss -Htnp state established "( dport = :$BACKEND_PORT )" |
-	grep -c "pid=$PROXY_PID," || true)
-[ "$est" -eq 0 ] || fail "$est client connections still open"
-[ "$up" -eq 0 ] || fail "$up backend connections still open"
+no_connections_left "$BACKEND_PORT"
 ok "$n uploads answered; no connection left: 0 client, 0 backend"
 
 # A 2xx before the end is no refusal: libcurl keeps sending, the backend

@@ -175,6 +175,21 @@ proxy_alive() {
 	kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died"
 }
 
+# no_connections_left [BACKEND_PORT]: fail unless the proxy is alive and
+# holds no established client connection, nor (with a port) any to the
+# backend; only the listening socket is left.
+no_connections_left() {
+	local est up=0
+	proxy_alive
+	est=$(ss -Htn state established "( sport = :$PROXY_PORT )" | wc -l)
+	[ "$est" -eq 0 ] || fail "$est client connections still open"
+	if [ -n "${1:-}" ]; then
+		up=$(ss -Htnp state established "( dport = :$1 )" |
+			grep -c "pid=$PROXY_PID," || true)
+		[ "$up" -eq 0 ] || fail "$up backend connections still open"
+	fi
+}
+
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # same_sha FILE1 FILE2 WHAT: fail unless the two files are identical.
