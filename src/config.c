@@ -609,7 +609,10 @@ config_log(const struct config *cfg)
 	for (i = 0; i < NOPTS; i++) {
 		const struct opt *o = &opts[i];
 		const char *field = (const char *)cfg + o->off;
-		uint64_t n = *(const uint64_t *)(const void *)field;
+		/* Only a numeric field is read as one: a bool may sit at any
+		 * byte, and reading 8 bytes there is a misaligned load. */
+		uint64_t n = o->type == T_STR || o->type == T_BOOL ? 0 :
+		    *(const uint64_t *)(const void *)field;
 
 		switch (o->type) {
 		case T_STR: {
