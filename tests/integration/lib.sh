@@ -107,9 +107,17 @@ spawn() {
 }
 
 # make_cert DIR: self-signed cert as in the installation docs, plus SANs.
+# Its key is RSA 2048, or ECDSA P-256 with CERT_KEY=ecdsa (tls_ecdsa.sh
+# reruns the TLS tests so).  Sets CERT, KEY and CERT_KEY.
 make_cert() {
+	local newkey
+	case ${CERT_KEY:=rsa} in
+	rsa) newkey=(-newkey rsa:2048) ;;
+	ecdsa) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	*) fail "CERT_KEY: '$CERT_KEY' is not rsa or ecdsa" ;;
+	esac
 	mkdir -p "$1"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+	openssl req -x509 "${newkey[@]}" -nodes -days 3650 \
 		-subj "/CN=$S3_HOST" \
 		-addext "subjectAltName=DNS:$S3_HOST,DNS:localhost,IP:127.0.0.1" \
 		-keyout "$1/key.pem" -out "$1/cert.crt" >"$T/openssl.out" 2>&1 ||
