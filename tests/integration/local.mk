@@ -44,6 +44,8 @@ integration_tests = \
 	tests/integration/upload_stall.sh \
 	tests/integration/upstream_reuse.sh \
 	tests/integration/tls_files.sh \
+	tests/integration/tls_one_hello.sh \
+	tests/integration/tls_ffdhe.sh \
 	tests/integration/methods.sh \
 	tests/integration/response_headers.sh \
 	tests/integration/limit_rate.sh \
