@@ -9,6 +9,7 @@
  */
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 {
 	struct conn *c = *ctx;
 	const union MHD_ConnectionInfo *ci, *ti;
+	int one = 1;
 
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -87,6 +90,13 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		ci = MHD_get_connection_info(con,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		c->fd = ci != NULL ? ci->connect_fd : -1;
+		/* Nagle off: a handshake flight or an answer's last record
+		 * waits for no acknowledgement (fresh handshakes waited up to
+		 * ~40 ms).  Records with more behind them are still sent
+		 * together: tlspush's MSG_MORE, libmicrohttpd's TCP_CORK. */
+		if (c->fd >= 0)
+			(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY,
+			    &one, sizeof(one));
 		ti = MHD_get_connection_info(con,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ti != NULL && ti->tls_session != NULL && c->fd >= 0) {
