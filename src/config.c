@@ -66,6 +66,10 @@ static const struct opt opts[] = {
 	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent", false, NULL },
 	{ "tls-priorities", 0, T_STR, OFF(tls_priorities), 0, 0,
 	    DEFAULT_PRIORITIES, "GnuTLS priority string", false, NULL },
+	{ "tls-resumption", 0, T_BOOL, OFF(tls_resumption), 0, 0, "on",
+	    "TLS session resumption (tickets, TLS 1.2 and 1.3) under a key "
+	    "kept in memory only, new at each start, rotated every 3 hours",
+	    false, NULL },
 	{ "security-headers", 0, T_BOOL, OFF(security_headers), 0, 0, "on",
 	    "add Strict-Transport-Security, X-Frame-Options and "
 	    "X-Content-Type-Options to HTTPS responses (each unless the "

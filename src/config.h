@@ -27,6 +27,7 @@ struct config {
 	char		*key;		/* PEM file */
 	bool		 key_set;	/* key given explicitly (no fallback) */
 	char		*tls_priorities; /* GnuTLS priority string */
+	bool		 tls_resumption; /* session tickets (tlsticket.h) */
 	bool		 security_headers; /* HSTS etc. on TLS responses */
 	char		*upstream;	/* base URL, http:// or https:// */
 	char		*upstream_ca;	/* file path or inline PEM; "" = system */

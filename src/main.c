@@ -23,6 +23,7 @@
 #include "shaper.h"
 #include "tls.h"
 #include "tlspush.h"
+#include "tlsticket.h"
 #include "upstream.h"
 
 /* Descriptors kept back from the client budget: listen socket, epoll
@@ -167,6 +168,8 @@ main(int argc, char **argv)
 	limit = connection_budget(&cfg, &nfd);
 	if (tlspush_init(nfd) == -1)
 		fatal("out of memory");
+	if (cfg.tls && cfg.tls_resumption && tlsticket_init() == -1)
+		fatal("cannot make the TLS session ticket key");
 	config_limits(&cfg, &lim);
 	if (shaper_init(&lim, &cfg.trust, limit) == -1)
 		fatal("out of memory");
@@ -195,6 +198,7 @@ main(int argc, char **argv)
 	}
 	shutdown_gracefully(&cfg);
 	tls_free(&pem);
+	tlsticket_free();
 	tlspush_free();
 	config_free(&cfg);
 	curl_global_cleanup();

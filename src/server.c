@@ -31,6 +31,7 @@
 #include "shaper.h"
 #include "target.h"
 #include "tlspush.h"
+#include "tlsticket.h"
 #include "upstream.h"
 
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
@@ -103,6 +104,12 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 			tlspush_attach(ti->tls_session, c->fd);
 			c->pushed = true;
 		}
+		/* Before the handshake, which runs after this returns. */
+		if (ti != NULL && ti->tls_session != NULL &&
+		    cfg->tls_resumption &&
+		    tlsticket_enable(ti->tls_session) == -1)
+			log_warn("connection %llu: session tickets could not "
+			    "be enabled", (unsigned long long)c->id);
 		*ctx = c;
 		return;
 	}

@@ -45,6 +45,7 @@ integration_tests = \
 	tests/integration/upstream_reuse.sh \
 	tests/integration/tls_files.sh \
 	tests/integration/tls_one_hello.sh \
+	tests/integration/tls_resumption.sh \
 	tests/integration/tls_ffdhe.sh \
 	tests/integration/methods.sh \
 	tests/integration/response_headers.sh \
