@@ -94,10 +94,21 @@ static const struct opt opts[] = {
 	    "60s", "a backend transfer with no progress for this long fails", false, NULL },
 	{ "client-timeout", 0, T_DURATION, OFF(client_timeout_ms), 1000,
 	    DAY_MS, "60s", "an idle client connection is closed after this", false, NULL },
+	{ "handshake-timeout", 0, T_DURATION, OFF(handshake_timeout_ms), 100,
+	    DAY_MS, "10s", "a client's TLS handshake must be done within this "
+	    "of its connection", false, NULL },
+	{ "header-timeout", 0, T_DURATION, OFF(header_timeout_ms), 100,
+	    DAY_MS, "10s", "a request's header section must arrive within "
+	    "this of its first byte (of the handshake, for the first request)",
+	    false, NULL },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_ms), 0,
 	    DAY_MS, "30s", "on SIGTERM, time left to transfers in flight", false, NULL },
 	{ "max-clients", 0, T_UINT, OFF(max_clients), 0, 1000000, "0",
 	    "concurrent client connections (0: as many as open files allow)", false, NULL },
+	{ "max-clients-per-address", 0, T_UINT, OFF(max_clients_per_addr), 0,
+	    1000000, "0", "concurrent client connections from one address "
+	    "(0: half of max-clients; trusted proxies are exempt)", false,
+	    NULL },
 	{ "threads", 0, T_UINT, OFF(threads), 0, 256, "0",
 	    "HTTP worker threads (0: one per CPU)", false, NULL },
 	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",

@@ -38,6 +38,9 @@ struct config {
 	uint64_t	 connect_timeout_ms;
 	uint64_t	 stall_timeout_ms;	/* no progress for this long ends a transfer */
 	uint64_t	 client_timeout_ms;	/* idle client connection */
+	uint64_t	 handshake_timeout_ms;	/* accept to TLS handshake done */
+	uint64_t	 header_timeout_ms;	/* request start to header end */
+	uint64_t	 max_clients_per_addr;	/* 0: half the connection limit */
 	uint64_t	 shutdown_timeout_ms;	/* grace for transfers at SIGTERM */
 	uint64_t	 max_clients;	/* connections; 0 = from open-file limit */
 	uint64_t	 threads;	/* HTTP worker threads; 0 = one per CPU */

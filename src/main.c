@@ -17,6 +17,8 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "conntab.h"
+#include "reaper.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
@@ -59,6 +61,35 @@ connection_budget(const struct config *cfg, size_t *nfd)
 		    "allows; using %llu", (unsigned long long)cfg->max_clients,
 		    (unsigned long long)fds);
 	return (unsigned)fds;
+}
+
+/* The connection table's deadlines and caps from the configuration, for
+ * limit connections on descriptors below nfd. */
+static void
+conntab_setup(const struct config *cfg, unsigned limit, size_t nfd)
+{
+	struct conntab_limits l;
+
+	memset(&l, 0, sizeof(l));
+	l.timeout_ns[CT_HANDSHAKE] = cfg->handshake_timeout_ms * 1000000ULL;
+	l.timeout_ns[CT_HEADERS] = cfg->header_timeout_ms * 1000000ULL;
+	/* With TLS the first bytes of a request start its header deadline
+	 * (tlswatch.h); without, an idle connection gets the idle time and
+	 * then the header time, however it trickles. */
+	if (!cfg->tls)
+		l.timeout_ns[CT_IDLE] = (cfg->client_timeout_ms +
+		    cfg->header_timeout_ms) * 1000000ULL;
+	l.max_total = limit;
+	l.max_per_addr = cfg->max_clients_per_addr > 0 ?
+	    (cfg->max_clients_per_addr < limit ?
+	    (unsigned)cfg->max_clients_per_addr : limit) :
+	    (limit + 1) / 2;
+	if (conntab_init(&l, nfd) == -1)
+		fatal("out of memory");
+	log_info("connections: up to %u, %u per address; handshake within "
+	    "%llu ms, request headers within %llu ms", limit, l.max_per_addr,
+	    (unsigned long long)cfg->handshake_timeout_ms,
+	    (unsigned long long)cfg->header_timeout_ms);
 }
 
 static void
@@ -119,6 +150,8 @@ shutdown_gracefully(const struct config *cfg)
 		wait_ms(25);
 	server_stop();
 	upstream_stop();
+	reaper_stop();
+	conntab_free();
 }
 
 int
@@ -168,6 +201,9 @@ main(int argc, char **argv)
 	limit = connection_budget(&cfg, &nfd);
 	if (tlspush_init(nfd) == -1)
 		fatal("out of memory");
+	conntab_setup(&cfg, limit, nfd);
+	if (reaper_start() == -1)
+		fatal("cannot start the deadline thread");
 	if (cfg.tls && cfg.tls_resumption && tlsticket_init() == -1)
 		fatal("cannot make the TLS session ticket key");
 	config_limits(&cfg, &lim);

@@ -32,6 +32,9 @@
 #include "target.h"
 #include "tlspush.h"
 #include "tlsticket.h"
+#include "tlswatch.h"
+#include "conntab.h"
+#include "reaper.h"
 #include "upstream.h"
 
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
@@ -59,10 +62,16 @@
 /* Most body bytes read and dropped after an early answer (discard()). */
 #define DISCARD_MAX		(64 * 1024 * 1024ULL)
 #define UPLOAD_WAKE_NS		(100 * 1000000ULL)
+/* libmicrohttpd's connection limit over ours: on_accept() decides, and
+ * connections still closing count against the library's limit. */
+#define LIMIT_SLACK		16
 
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
 static atomic_uint_fast64_t	 next_conn_id = 1;
+/* Connections refused by on_accept(), and when that was last logged (ns):
+ * one line a second at most, however many. */
+static atomic_uint_fast64_t	 refused_accepts, refused_logged;
 
 /* Per client connection (libmicrohttpd's socket context); touched only
  * by the worker thread that runs the connection. */
@@ -71,14 +80,78 @@ struct conn {
 	int		 fd;		/* -1 until known */
 	bool		 watched;	/* in the curl thread's hang-up set */
 	bool		 pushed;	/* tlspush_attach()ed */
+	struct conntab_entry *ct;	/* NULL: not tracked (out of memory) */
 };
+
+/* Moves the connection's conntab entry to phase (see conntab.h). */
+static void
+conn_enter(struct MHD_Connection *con, enum conntab_phase phase)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *c;
+	bool kick = false;
+
+	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (c = ci->socket_context) == NULL || c->ct == NULL)
+		return;
+	conntab_enter(c->ct, phase, request_now(), &kick);
+	if (kick)
+		reaper_kick();
+}
+
+/* Whether a connection from sa is exempt from the per-address cap: a
+ * trusted proxy (a load balancer) stands for many clients. */
+static bool
+peer_exempt(const struct sockaddr *sa)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (cfg->trust.n == 0 || sa == NULL)
+		return false;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, a, sizeof(a));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr, a, sizeof(a));
+	else
+		return false;
+	return clientaddr_trusted(&cfg->trust, a);
+}
+
+/* libmicrohttpd's accept policy: refused connections are closed at once,
+ * before any TLS work: at the connection limit a client learns it now
+ * instead of waiting in the listen queue, and one address cannot take
+ * every connection (conntab.h). */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	uint64_t now, last;
+
+	(void)cls;
+	(void)len;
+	if (conntab_admit(sa, peer_exempt(sa)))
+		return MHD_YES;
+	atomic_fetch_add(&refused_accepts, 1);
+	now = request_now();
+	last = atomic_load(&refused_logged);
+	if (now - last >= 1000000000ULL &&
+	    atomic_compare_exchange_strong(&refused_logged, &last, now))
+		log_warn("refused %llu connections so far: at the connection "
+		    "limit (%u open) or the per-address limit",
+		    (unsigned long long)atomic_load(&refused_accepts),
+		    conntab_count());
+	return MHD_NO;
+}
 
 static void
 on_connection(void *cls, struct MHD_Connection *con, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct conn *c = *ctx;
-	const union MHD_ConnectionInfo *ci, *ti;
+	const union MHD_ConnectionInfo *ci, *ti, *ai;
+	const struct sockaddr *sa;
+	bool kick = false;
 	int one = 1;
 
 	(void)cls;
@@ -102,8 +175,16 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ti != NULL && ti->tls_session != NULL && c->fd >= 0) {
 			tlspush_attach(ti->tls_session, c->fd);
+			tlswatch_attach(ti->tls_session);
 			c->pushed = true;
 		}
+		ai = MHD_get_connection_info(con,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		sa = ai != NULL ? ai->client_addr : NULL;
+		c->ct = conntab_open(c->fd, sa, peer_exempt(sa), cfg->tls ?
+		    CT_HANDSHAKE : CT_HEADERS, request_now(), &kick);
+		if (kick)
+			reaper_kick();
 		/* Before the handshake, which runs after this returns. */
 		if (ti != NULL && ti->tls_session != NULL &&
 		    cfg->tls_resumption &&
@@ -119,6 +200,8 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		upstream_unwatch(c->fd);
 	if (c != NULL && c->pushed)
 		tlspush_forget(c->fd);
+	if (c != NULL)
+		conntab_close(c->ct);
 	free(c);
 	*ctx = NULL;
 }
@@ -1036,6 +1119,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	r->con = con;
 	switch (r->state) {
 	case REQ_NEW:
+		conn_enter(con, CT_BUSY);
 		return on_first(r, url, method, version);
 	case REQ_CONTINUE:
 		return on_continue(r);
@@ -1118,6 +1202,8 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	double up_s = -1;
 
 	(void)cls;
+	/* Until the next request's first bytes (or the end). */
+	conn_enter(con, CT_IDLE);
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
@@ -1169,7 +1255,13 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	/* The logger must be the first option, or libmicrohttpd complains. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
 	    (intptr_t)mhd_logger, NULL };
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* poll(), not epoll: with epoll libmicrohttpd 0.9.75 (and 1.0.1)
+	 * spins on a TLS connection whose handshake waits for the client
+	 * (GnuTLS reads the socket itself there, so the library never
+	 * learns the socket ran dry and keeps it on its ready list: a core
+	 * at 100 % per waiting worker).  poll() costs O(connections) per
+	 * wake-up instead; measured in the issue 12 note. */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (strchr(cfg->bind, ':') != NULL) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
@@ -1204,8 +1296,11 @@ server_start(const struct config *c, const struct tls_pem *pem,
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
 		    threads, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
+	/* on_accept() enforces connection_limit and closes what is over
+	 * it at once; libmicrohttpd's own limit, a little above, would
+	 * leave clients waiting in the listen queue instead. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    connection_limit, NULL };
+	    connection_limit + LIMIT_SLACK, NULL };
 	/* The header section must fit in the connection's pool with room left
 	 * for the reply's header section (or libmicrohttpd closes the
 	 * connection without a reply).  The pool is per connection: no more. */
@@ -1223,7 +1318,7 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_connection, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
+	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, on_accept, NULL,
 	    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %llu (address "
