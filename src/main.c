@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -136,8 +137,9 @@ shutdown_gracefully(const struct config *cfg)
 	uint64_t deadline;
 	unsigned i;
 
+	/* The limits stay in force while transfers drain: a rolling restart
+	 * must not be a burst on the uplink they protect. */
 	server_quiesce();
-	shaper_stop();		/* transfers end at full speed */
 	deadline = request_now() + cfg->shutdown_timeout_ms * 1000000ULL;
 	log_info("shutting down: %u requests in flight", request_count());
 	while (request_count() > 0 && request_now() < deadline)
@@ -145,9 +147,20 @@ shutdown_gracefully(const struct config *cfg)
 	if (request_count() > 0)
 		log_warn("shutdown: aborting %u requests still in flight",
 		    request_count());
+	/* Fail every transfer; token waits end at once; then no connection
+	 * may suspend any more, and the ones suspended are all being woken.
+	 * libmicrohttpd aborts the process if one is when the daemon stops. */
 	upstream_abort_all();
+	shaper_stop();
+	request_shut_gate();
 	for (i = 0; i < 200 && request_suspended() > 0; i++)
 		wait_ms(25);
+	if (request_suspended() > 0) {
+		/* Not seen; stopping the daemon now would abort. */
+		log_error("shutdown: %d connections still suspended; exiting "
+		    "without stopping the HTTP threads", request_suspended());
+		_exit(1);
+	}
 	server_stop();
 	upstream_stop();
 	reaper_stop();

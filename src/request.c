@@ -9,6 +9,8 @@
 #include "request.h"
 
 static atomic_uint live;
+/* Suspended connections, plus GATE_SHUT once none may be any more. */
+#define GATE_SHUT	0x40000000
 static atomic_int suspended;
 static atomic_uint_fast64_t next_id = 1;
 
@@ -74,12 +76,27 @@ request_count(void)
 	return atomic_load(&live);
 }
 
-void
+bool
 request_suspend(struct request *r, enum req_wait why)
 {
+	int v = atomic_load(&suspended);
+
+	/* Counted before the suspension, and never once the gate is shut:
+	 * whoever saw the count at zero after shutting it can stop the
+	 * daemon (libmicrohttpd aborts on a suspended connection). */
+	do {
+		if (v & GATE_SHUT)
+			return false;
+	} while (!atomic_compare_exchange_weak(&suspended, &v, v + 1));
 	r->wait = why;
-	atomic_fetch_add(&suspended, 1);
 	MHD_suspend_connection(r->con);
+	return true;
+}
+
+void
+request_shut_gate(void)
+{
+	atomic_fetch_or(&suspended, GATE_SHUT);
 }
 
 bool
@@ -103,5 +120,5 @@ request_wake(struct request *r, unsigned mask)
 int
 request_suspended(void)
 {
-	return atomic_load(&suspended);
+	return atomic_load(&suspended) & ~GATE_SHUT;
 }

@@ -228,8 +228,13 @@ void		 request_unref(struct request *);
 /* Suspends r's connection, waiting for `why`.  Called by the worker that
  * runs the connection, from the access handler or the content reader,
  * with r's lock held (so that no waker can see `wait` set before the
- * connection is really suspended). */
-void		 request_suspend(struct request *r, enum req_wait why);
+ * connection is really suspended).  Returns false, without suspending,
+ * once request_shut_gate() was called. */
+bool		 request_suspend(struct request *r, enum req_wait why);
+/* After this no connection suspends any more: request_suspend() returns
+ * false, and its caller ends the request instead (shutdown, once every
+ * transfer was failed).  Main thread. */
+void		 request_shut_gate(void);
 /* Resumes r's connection if it waits for one of the reasons in mask
  * (WAKE(WAIT_x) | ...).  Any thread, without r's lock.  Returns true if it
  * resumed. */

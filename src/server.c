@@ -69,6 +69,7 @@
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
 static atomic_uint_fast64_t	 next_conn_id = 1;
+static atomic_bool		 draining;	/* server_quiesce() was called */
 /* Connections refused by on_accept(), and when that was last logged (ns):
  * one line a second at most, however many. */
 static atomic_uint_fast64_t	 refused_accepts, refused_logged;
@@ -242,6 +243,17 @@ add_security_headers(struct MHD_Response *resp)
 			MHD_add_response_header(resp, hdr[i][0], hdr[i][1]);
 }
 
+/* The headers the proxy adds to every answer: the security headers, and
+ * while draining (SIGTERM) Connection: close, so that a kept-alive client
+ * goes elsewhere for its next request instead of meeting the stop. */
+static void
+add_proxy_headers(struct MHD_Response *resp)
+{
+	add_security_headers(resp);
+	if (atomic_load(&draining))
+		MHD_add_response_header(resp, "Connection", "close");
+}
+
 /* Queues the proxy's own S3-style error reply; with `close`, the
  * connection is closed after it (after a framing error nothing more on the
  * connection can be trusted).  Returns MHD_queue_response's result. */
@@ -274,7 +286,7 @@ reply_error(struct request *r, enum s3err err, const char *detail, bool close)
 		MHD_add_response_header(resp, "Retry-After", "1");
 	if (close)
 		MHD_add_response_header(resp, "Connection", "close");
-	add_security_headers(resp);
+	add_proxy_headers(resp);
 	ret = MHD_queue_response(r->con, s3err_status(err), resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -742,8 +754,12 @@ on_body(struct request *r, const char *data, size_t *size)
 		r->t_up_wake = request_now();
 		wake = true;
 	}
-	if (*size > 0)
-		request_suspend(r, tokens ? WAIT_TOKENS : WAIT_UPLOAD);
+	if (*size > 0 &&
+	    !request_suspend(r, tokens ? WAIT_TOKENS : WAIT_UPLOAD)) {
+		pthread_mutex_unlock(&r->lock);
+		shaper_wake(&w);
+		return MHD_NO;		/* shutting down */
+	}
 	pthread_mutex_unlock(&r->lock);
 	shaper_wake(&w);
 	if (wake)
@@ -787,7 +803,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct request *r = cls;
 	struct shaper_wake w = { .n = 0 };
-	bool wake = false;
+	bool wake = false, stop;
 	size_t n;
 
 	(void)pos;
@@ -812,10 +828,10 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 			shaper_wake(&w);
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
-		request_suspend(r, WAIT_TOKENS);
+		stop = !request_suspend(r, WAIT_TOKENS);
 		pthread_mutex_unlock(&r->lock);
 		shaper_wake(&w);
-		return 0;
+		return stop ? MHD_CONTENT_READER_END_WITH_ERROR : 0;
 	}
 	if (n > max) {
 		r->credit += n - max;
@@ -867,10 +883,11 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 				    r->chunk : GRANT_MAX, &w);
 			if (r->credit == 0) {
 				r->refill = true;
-				request_suspend(r, WAIT_TOKENS);
+				stop = !request_suspend(r, WAIT_TOKENS);
 				pthread_mutex_unlock(&r->lock);
 				shaper_wake(&w);
-				return 0;
+				return stop ?
+				    MHD_CONTENT_READER_END_WITH_ERROR : 0;
 			}
 		}
 		/* Tokens in hand, or the backend has sent the whole body and
@@ -883,9 +900,11 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
 	}
 	r->down_grow = false;
-	request_suspend(r, WAIT_DATA);
+	stop = !request_suspend(r, WAIT_DATA);
 	pthread_mutex_unlock(&r->lock);
 	shaper_wake(&w);
+	if (stop)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (wake)
 		upstream_post(r, CMD_RESUME_RECV, true);
 	return 0;
@@ -992,7 +1011,7 @@ respond_upstream(struct request *r)
 	if (resp == NULL)
 		return respond_error(r, S3ERR_INTERNAL, NULL);
 	copy_response_headers(r, resp);
-	add_security_headers(resp);
+	add_proxy_headers(resp);
 	ret = MHD_queue_response(r->con, (unsigned)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -1020,7 +1039,10 @@ on_final(struct request *r)
 		}
 	}
 	if (r->up == UP_PENDING) {
-		request_suspend(r, WAIT_HEADERS);
+		if (!request_suspend(r, WAIT_HEADERS)) {
+			pthread_mutex_unlock(&r->lock);
+			return MHD_NO;		/* shutting down */
+		}
 		pthread_mutex_unlock(&r->lock);
 		if (wake)
 			upstream_post(r, CMD_RESUME_SEND, true);
@@ -1050,9 +1072,9 @@ on_continue(struct request *r)
 		return MHD_NO;
 	}
 	if (r->up == UP_PENDING && !r->want_body) {
-		request_suspend(r, WAIT_CONTINUE);
+		now = request_suspend(r, WAIT_CONTINUE);
 		pthread_mutex_unlock(&r->lock);
-		return MHD_YES;
+		return now ? MHD_YES : MHD_NO;	/* MHD_NO: shutting down */
 	}
 	/* Answered at once: an error before the backend wanted the body (an
 	 * early answer, upstream.c on_header()), or a failure.  A 2xx
@@ -1338,6 +1360,7 @@ server_quiesce(void)
 {
 	MHD_socket s = MHD_quiesce_daemon(daemon_);
 
+	atomic_store(&draining, true);
 	if (s != MHD_INVALID_SOCKET)
 		close(s);
 }
