@@ -167,6 +167,13 @@ struct request {
 	bool			 hup;			/* [L] client hung up */
 	bool			 down_paused;		/* [L] curl write paused */
 	bool			 down_grow;		/* [L] paused since last empty */
+	bool			 down_shrink;		/* [L] client stopped draining:
+							   no refill until `down`
+							   fits down_init, then
+							   shrink it to that */
+	uint64_t		 t_handed;		/* [L] ns, the reader last
+							   returned bytes; 0 after
+							   a suspension */
 	bool			 refill;		/* [L] PACE_SLOW, empty, waits
 							   for tokens: refill when
 							   they are due (shaper.c) */

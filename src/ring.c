@@ -20,14 +20,13 @@ ring_free(struct ring *r)
 	ring_init(r);
 }
 
-int
-ring_grow(struct ring *r, size_t cap)
+/* Moves the contents into a new buffer of cap bytes (cap >= len). */
+static int
+resize(struct ring *r, size_t cap)
 {
 	char *nb;
 	size_t first;
 
-	if (cap <= r->cap)
-		return 0;
 	if ((nb = malloc(cap)) == NULL)
 		return -1;
 	/* Unwrap the contents to the start of the new buffer. */
@@ -81,4 +80,18 @@ ring_read(struct ring *r, void *p, size_t n)
 	r->len -= n;
 	r->head = r->len == 0 ? 0 : (r->head + n) % r->cap;
 	return n;
+}
+
+int
+ring_grow(struct ring *r, size_t cap)
+{
+	return cap <= r->cap ? 0 : resize(r, cap);
+}
+
+int
+ring_shrink(struct ring *r, size_t cap)
+{
+	if (cap >= r->cap || cap < r->len || cap == 0)
+		return 0;
+	return resize(r, cap);
 }

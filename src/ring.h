@@ -19,6 +19,10 @@ void	ring_free(struct ring *);
 /* Grows the capacity to cap bytes (never shrinks), keeping the contents.
  * Returns 0, or -1 if memory is short (the ring is unchanged). */
 int	ring_grow(struct ring *, size_t cap);
+/* Shrinks the capacity to cap bytes if it is larger and the contents fit
+ * (else nothing), keeping them; the memory goes back at once.  Returns 0,
+ * or -1 if memory is short (the ring is unchanged). */
+int	ring_shrink(struct ring *, size_t cap);
 /* Copies up to n bytes in / out; returns how many were copied. */
 size_t	ring_write(struct ring *, const void *, size_t n);
 size_t	ring_read(struct ring *, void *, size_t n);

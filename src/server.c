@@ -50,6 +50,7 @@
 /* Download buffer growth (see should_grow()), in ns. */
 #define GROW_SETTLE	(100 * 1000000ULL)
 #define GROW_HORIZON	(10 * 1000000ULL)
+#define DRAIN_STALL	(1000 * 1000000ULL)
 /* Connection memory beyond header-max: the reply's header section. */
 #define POOL_SLACK	(4 * 1024)
 /* Upload buffer per request, in bytes. */
@@ -769,6 +770,23 @@ on_body(struct request *r, const char *data, size_t *size)
 
 /* --- the response (worker thread) ----------------------------------------- */
 
+/* A client that took more than DRAIN_STALL to take one block has stopped
+ * draining, or drains less than a block a second: its buffer, grown for a
+ * fast reader (up to buffer-max), is not refilled and shrinks back to its
+ * first size as it empties, so that stalled readers do not each hold
+ * megabytes they will take minutes to send.  It grows again if the client
+ * becomes fast (should_grow()).  Called under r's lock at the reader's
+ * entry: the time since the reader last handed out bytes is the time
+ * libmicrohttpd took to send them (0 after our own suspensions). */
+static void
+drain_check(struct request *r, uint64_t now)
+{
+	if (r->t_handed != 0 && now - r->t_handed > DRAIN_STALL &&
+	    r->down.cap > r->down_init && r->down_init > 0)
+		r->down_shrink = true;
+	r->t_handed = 0;
+}
+
 /* Should r's download buffer double?  Only if the client drains it faster
  * than the curl thread refills it (the backend was paused since the buffer
  * was last empty) and the client's rate would empty the doubled buffer
@@ -809,6 +827,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	pthread_mutex_lock(&r->lock);
 	r->refill = false;
+	drain_check(r, request_now());
 	if (r->hup || r->gone) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -838,21 +857,26 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	}
 	n = ring_read(&r->down, buf, n);
+	if (r->down_shrink && r->down.len <= r->down_init) {
+		(void)ring_shrink(&r->down, r->down_init);
+		r->down_shrink = false;
+	}
 	/* The next call returns data at once when more is buffered and its
 	 * tokens are in hand (or none are needed): then this record and the
 	 * next leave as one TCP segment. */
 	tlspush_more(r->client_fd, n > 0 && r->down.len > 0 &&
 	    (r->credit > 0 || !shaper_limits(r)));
 	if (n > 0) {
+		r->t_handed = request_now();
 		if (r->t_first_out == 0)
-			r->t_first_out = request_now();
+			r->t_first_out = r->t_handed;
 		r->bytes_out += n;
 		/* Restart the backend once half the buffer is free (fewer
 		 * round trips than at every chunk), and never before a whole
 		 * chunk fits: a chunk refused is copied and held by libcurl.
 		 * A PACE_SLOW buffer is refilled only when empty (below). */
 		if (r->down_paused && r->pace != PACE_SLOW &&
-		    ring_space(&r->down) >= r->chunk &&
+		    !r->down_shrink && ring_space(&r->down) >= r->chunk &&
 		    ring_space(&r->down) >= r->down.cap / 2) {
 			r->down_paused = false;
 			wake = true;
@@ -892,6 +916,11 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		/* Tokens in hand, or the backend has sent the whole body and
 		 * only needs to be let finish. */
+		wake = r->down_paused;
+		r->down_paused = false;
+	} else if (r->down_shrink) {
+		(void)ring_shrink(&r->down, r->down_init);
+		r->down_shrink = false;
 		wake = r->down_paused;
 		r->down_paused = false;
 	} else if (should_grow(r, request_now())) {

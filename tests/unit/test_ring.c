@@ -63,3 +63,25 @@ Test(ring, grow_keeps_wrapped_contents)
 	cr_assert_eq(r.cap, 32);
 	ring_free(&r);
 }
+
+Test(ring, shrink_keeps_wrapped_contents_only_if_they_fit)
+{
+	struct ring r;
+	char out[32];
+
+	ring_init(&r);
+	cr_assert_eq(ring_grow(&r, 16), 0);
+	ring_write(&r, "xxxxxxxxxxxx", 12);
+	ring_read(&r, out, 10);
+	ring_write(&r, "abcdef", 6);	/* "xx" + "abcdef", wrapped */
+	cr_assert_eq(ring_shrink(&r, 4), 0);
+	cr_assert_eq(r.cap, 16, "8 bytes do not fit in 4: unchanged");
+	cr_assert_eq(ring_shrink(&r, 8), 0);
+	cr_assert_eq(r.cap, 8);
+	cr_assert_eq(ring_space(&r), 0);
+	cr_assert_eq(ring_read(&r, out, sizeof(out)), 8);
+	cr_assert_eq(memcmp(out, "xxabcdef", 8), 0);
+	cr_assert_eq(ring_shrink(&r, 64), 0, "never grows");
+	cr_assert_eq(r.cap, 8);
+	ring_free(&r);
+}
