@@ -35,6 +35,7 @@
 #include "tlswatch.h"
 #include "conntab.h"
 #include "reaper.h"
+#include "listener.h"
 #include "upstream.h"
 
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
@@ -1297,12 +1298,10 @@ server_start(const struct config *c, const struct tls_pem *pem,
     unsigned connection_limit, char *err, size_t errlen)
 {
 	struct MHD_OptionItem o[16];
-	struct sockaddr_storage ss;
 	unsigned flags, threads, n = 0;
 	long ncpu;
 
 	cfg = c;
-	memset(&ss, 0, sizeof(ss));
 	/* The logger must be the first option, or libmicrohttpd complains. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
 	    (intptr_t)mhd_logger, NULL };
@@ -1314,22 +1313,11 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	 * wake-up instead; measured in the issue 12 note. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	if (strchr(cfg->bind, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)cfg->port);
-		if (inet_pton(AF_INET6, cfg->bind, &s6->sin6_addr) != 1)
-			goto badaddr;
-		flags |= MHD_USE_IPv6;
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)cfg->port);
-		if (inet_pton(AF_INET, cfg->bind, &s4->sin_addr) != 1)
-			goto badaddr;
-	}
+	/* listener.c accepts, so that one thread, not every worker,
+	 * wakes for a new connection. */
+	flags |= MHD_USE_NO_LISTEN_SOCKET;
+	if (listener_open(cfg->bind, (uint16_t)cfg->port, err, errlen) == -1)
+		return -1;
 	if (pem != NULL) {
 		flags |= MHD_USE_TLS;
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0,
@@ -1346,7 +1334,6 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	if (threads > 1)
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
 		    threads, NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &ss };
 	/* on_accept() enforces connection_limit and closes what is over
 	 * it at once; libmicrohttpd's own limit, a little above, would
 	 * leave clients waiting in the listen queue instead. */
@@ -1359,8 +1346,6 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)(cfg->header_max + POOL_SLACK), NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)((cfg->client_timeout_ms + 999) / 1000), NULL };
-	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-	    NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK,
 	    (intptr_t)on_uri, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
@@ -1369,34 +1354,33 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_connection, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, on_accept, NULL,
+	daemon_ = MHD_start_daemon(flags, 0, on_accept, NULL,
 	    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (daemon_ == NULL) {
-		snprintf(err, errlen, "cannot listen on %s port %llu (address "
-		    "in use, or a TLS setting refused)", cfg->bind,
+		snprintf(err, errlen, "cannot start the HTTP server on %s port "
+		    "%llu (a TLS setting refused?)", cfg->bind,
 		    (unsigned long long)cfg->port);
+		listener_close();
+		return -1;
+	}
+	if (listener_start(daemon_) == -1) {
+		snprintf(err, errlen, "cannot start the accept thread");
 		return -1;
 	}
 	return 0;
-badaddr:
-	snprintf(err, errlen, "bind: '%s' is not a numeric IPv4 or IPv6 "
-	    "address", cfg->bind);
-	return -1;
 }
 
 void
 server_quiesce(void)
 {
-	MHD_socket s = MHD_quiesce_daemon(daemon_);
-
 	atomic_store(&draining, true);
-	if (s != MHD_INVALID_SOCKET)
-		close(s);
+	listener_close();
 }
 
 void
 server_stop(void)
 {
+	listener_close();
 	MHD_stop_daemon(daemon_);
 	daemon_ = NULL;
 }

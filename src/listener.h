@@ -1,0 +1,33 @@
+/*
+ * listener: the listening socket and the thread that accepts on it and
+ * hands each connection to libmicrohttpd (MHD_add_connection()).
+ *
+ * Why not libmicrohttpd's own accept: in its poll() mode (server.c says
+ * why not epoll) every worker wakes for every new connection, and each
+ * accepts at most one per pass over all of its connections, so a thousand
+ * devices arriving at once cost a million connection visits.  Here one
+ * thread accepts in a loop, the admission check (libmicrohttpd's accept
+ * policy callback) and the TLS session set-up run in it, and only the
+ * worker that gets the connection wakes.
+ */
+#ifndef LISTENER_H
+#define LISTENER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct MHD_Daemon;
+
+/* Binds and listens on bind:port (a numeric IPv4 or IPv6 address; an
+ * IPv6 socket takes IPv6 only).  Main thread, before the daemon starts.
+ * Returns 0, or -1 with a message in err. */
+int	listener_open(const char *bind, uint16_t port, char *err,
+	    size_t errlen);
+/* Starts accepting for d (a daemon with MHD_USE_NO_LISTEN_SOCKET).  Main
+ * thread.  Returns 0, or -1 if the thread could not be made. */
+int	listener_start(struct MHD_Daemon *d);
+/* Stops accepting and closes the socket: connections not yet accepted
+ * are refused by the kernel.  Main thread; safe if never started. */
+void	listener_close(void);
+
+#endif
