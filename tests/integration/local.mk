@@ -65,11 +65,15 @@ integration_tests = \
 	tests/integration/hostile_requests.sh \
 	tests/integration/hostile_responses.sh \
 	tests/integration/hostile_xff.sh \
-	tests/integration/hostile_log.sh
+	tests/integration/hostile_log.sh \
+	tests/integration/stalled_handshake.sh \
+	tests/integration/stalled_headers.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
 	tests/integration/sigv4_verify.py \
 	tests/integration/fault_server.py \
 	tests/integration/hostile.py \
-	tests/integration/hostile_lib.sh
+	tests/integration/hostile_lib.sh \
+	tests/integration/stall_clients.py \
+	tests/integration/stall_lib.sh
