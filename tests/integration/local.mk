@@ -67,7 +67,8 @@ integration_tests = \
 	tests/integration/hostile_xff.sh \
 	tests/integration/hostile_log.sh \
 	tests/integration/stalled_handshake.sh \
-	tests/integration/stalled_headers.sh
+	tests/integration/stalled_headers.sh \
+	tests/integration/slowloris.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
