@@ -68,7 +68,9 @@ integration_tests = \
 	tests/integration/hostile_log.sh \
 	tests/integration/stalled_handshake.sh \
 	tests/integration/stalled_headers.sh \
-	tests/integration/slowloris.sh
+	tests/integration/slowloris.sh \
+	tests/integration/address_cap.sh \
+	tests/integration/client_limit.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
