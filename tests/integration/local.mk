@@ -66,11 +66,18 @@ integration_tests = \
 	tests/integration/hostile_requests.sh \
 	tests/integration/hostile_responses.sh \
 	tests/integration/hostile_xff.sh \
-	tests/integration/hostile_log.sh
+	tests/integration/hostile_log.sh \
+	tests/integration/stalled_handshake.sh \
+	tests/integration/stalled_headers.sh \
+	tests/integration/slowloris.sh \
+	tests/integration/address_cap.sh \
+	tests/integration/client_limit.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
 	tests/integration/sigv4_verify.py \
 	tests/integration/fault_server.py \
 	tests/integration/hostile.py \
-	tests/integration/hostile_lib.sh
+	tests/integration/hostile_lib.sh \
+	tests/integration/stall_clients.py \
+	tests/integration/stall_lib.sh
