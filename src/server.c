@@ -68,7 +68,7 @@
  * connections still closing count against the library's limit. */
 #define LIMIT_SLACK		16
 /* HTTP worker threads by default, per CPU, and at most (see server_start). */
-#define THREADS_PER_CPU		8
+#define THREADS_PER_CPU		4
 #define THREADS_MAX		256
 
 static const struct config	*cfg;
@@ -1333,10 +1333,12 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	/* Several workers per CPU: in poll() mode a worker visits each of
 	 * its connections at every wake-up, so the fewer it has the less a
-	 * crowd of slow clients costs each event (2,000 slowloris
-	 * connections on 2 CPUs: a GET's p90 4.1 times its idle value and
-	 * 0.26 CPU-s per second with 2 workers; 1.9 times and 0.06 CPU-s
-	 * with 16).  Idle workers cost nothing. */
+	 * crowd of slow clients costs each event.  2,000 slowloris
+	 * connections on 2 CPUs: a GET's p90 4.1 times its idle value with
+	 * 2 workers, 1.7 times with 8, 1.9 with 16.  But each worker wakes
+	 * on its own, so more cost more CPU under many throttled downloads
+	 * (1,000 at 64 KiB/s: 0.88 of nginx's CPU with 2 workers, 1.01 with
+	 * 8, 1.2 with 16).  Four per CPU. */
 	threads = cfg->threads > 0 ? (unsigned)cfg->threads :
 	    ncpu > 0 ? (unsigned)ncpu * THREADS_PER_CPU : THREADS_PER_CPU;
 	if (threads > THREADS_MAX)

@@ -28,6 +28,7 @@ integration_tests = \
 	tests/integration/concurrency.sh \
 	tests/integration/graceful_shutdown.sh \
 	tests/integration/shutdown_keepalive.sh \
+	tests/integration/send_timeout.sh \
 	tests/integration/tls.sh \
 	tests/integration/slow_client.sh \
 	tests/integration/sigv4_selftest.sh \
