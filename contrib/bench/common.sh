@@ -47,8 +47,16 @@ wait_port() {	# PORT PID: until PORT accepts, while PID lives
 }
 nap() { sleep "$1" & wait $!; }		# sleep, but let signals end the script now
 
-# $d/cert.crt and $d/key.pem for s3.docker.mender.io, localhost, 127.0.0.1.
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=s3.docker.mender.io \
+# $d/cert.crt and $d/key.pem for s3.docker.mender.io, localhost, 127.0.0.1:
+# RSA 2048 as the update server's installation docs make it, or with
+# CERT_KEY=ecdsa a P-256 key (one signature costs GnuTLS about a tenth of
+# an RSA one; both proxies get the same certificate).
+case ${CERT_KEY:-rsa} in
+ecdsa) newkey="ec -pkeyopt ec_paramgen_curve:P-256" ;;
+*) newkey=rsa:2048 ;;
+esac
+# shellcheck disable=SC2086 # $newkey is two words for ecdsa
+openssl req -x509 -newkey $newkey -nodes -days 30 -subj /CN=s3.docker.mender.io \
 	-addext subjectAltName=DNS:s3.docker.mender.io,DNS:localhost,IP:127.0.0.1 \
 	-keyout "$d/key.pem" -out "$d/cert.crt" 2>/dev/null
 

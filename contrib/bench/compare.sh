@@ -28,6 +28,7 @@
 # spread of that ratio over the rounds (the noise of this run).  get1g
 # runs three times a round, each a sample of its own.
 # Loopback only; leaves nothing running; about 10 minutes with 3 rounds.
+# CERT_KEY=ecdsa: both proxies get a P-256 certificate instead of RSA 2048.
 # Usage: contrib/bench/compare.sh [ROUNDS]   (default 3; needs nginx, curl,
 # openssl, s3rver, Debian's python3-boto3 and a C compiler; run from a
 # built source tree)
