@@ -99,8 +99,8 @@ static const struct opt opts[] = {
 	    "of its connection", false, NULL },
 	{ "header-timeout", 0, T_DURATION, OFF(header_timeout_ms), 100,
 	    DAY_MS, "10s", "a request's header section must arrive within "
-	    "this of its first byte (of the handshake, for the first request)",
-	    false, NULL },
+	    "this of its first byte (of the handshake's end, for a "
+	    "connection's first request)", false, NULL },
 	{ "shutdown-timeout", 0, T_DURATION, OFF(shutdown_timeout_ms), 0,
 	    DAY_MS, "30s", "on SIGTERM, time left to transfers in flight", false, NULL },
 	{ "max-clients", 0, T_UINT, OFF(max_clients), 0, 1000000, "0",

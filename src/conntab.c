@@ -192,7 +192,10 @@ conntab_open(int fd, const struct sockaddr *sa, bool exempt,
 	total++;
 	link_in(e, phase, now, kick);
 	pthread_mutex_unlock(&mu);
-	free(byfd[fd]);		/* a leftover cannot be: defensive */
+	/* A leftover (a connection libmicrohttpd dropped before it started,
+	 * out of memory) is gone for sure now that its number is reused. */
+	if (byfd[fd] != NULL)
+		conntab_close(byfd[fd]);
 	byfd[fd] = e;
 	return e;
 }

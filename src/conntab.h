@@ -23,7 +23,8 @@
  *
  * Time is passed in (ns, monotonic): nothing here sleeps or reads a clock.
  * Thread safety: one mutex inside guards the lists and counts.  An entry
- * belongs to the worker thread that runs its connection; conntab_expire()
+ * is made by the accept thread and then belongs to the worker thread that
+ * runs its connection (handed over with the connection); conntab_expire()
  * (the reaper thread) only unlinks expired entries and hands out their
  * descriptors while holding the mutex, so that a descriptor is never one a
  * connection closed meanwhile (conntab_close() comes before the close).
@@ -70,7 +71,7 @@ bool	conntab_admit(const struct sockaddr *sa, bool exempt);
  * empty got an entry). */
 struct conntab_entry *conntab_open(int fd, const struct sockaddr *sa,
 	    bool exempt, enum conntab_phase phase, uint64_t now, bool *kick);
-/* The entry of descriptor fd, or NULL.  The owning worker thread only. */
+/* The entry of descriptor fd, or NULL.  The thread that owns it. */
 struct conntab_entry *conntab_byfd(int fd);
 /* The entry's phase (CT_EXPIRED once the reaper took it).  Owning worker
  * thread; no lock. */

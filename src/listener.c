@@ -29,6 +29,8 @@ static pthread_t		 thread;
 static bool			 started;
 static atomic_bool		 stop;
 static struct MHD_Daemon	*daemon_;
+static int			(*admit_fn)(int, const struct sockaddr *);
+static void			(*dropped_fn)(int);
 
 int
 listener_open(const char *bind_addr, uint16_t port, char *err, size_t errlen)
@@ -94,8 +96,11 @@ run(void *arg)
 		if (fd == -1) {
 			if (atomic_load(&stop))
 				break;
-			if (errno == EINTR || errno == ECONNABORTED ||
-			    errno == EAGAIN || errno == EPROTO)
+			/* Only a shortage waits: anything else is the
+			 * error of one connection (accept(2): Linux passes
+			 * on pending network errors), tried again at once. */
+			if (errno != EMFILE && errno != ENFILE &&
+			    errno != ENOBUFS && errno != ENOMEM)
 				continue;
 			if (!short_logged) {
 				log_error("accept: %s; retrying every %d ms",
@@ -106,18 +111,25 @@ run(void *arg)
 			continue;
 		}
 		short_logged = false;
-		/* Refused (the accept policy) or failed: the library has
-		 * closed the socket. */
-		(void)MHD_add_connection(daemon_, fd, (struct sockaddr *)&ss,
-		    len);
+		if (admit_fn(fd, (struct sockaddr *)&ss) == -1) {
+			close(fd);
+			continue;
+		}
+		/* Refused or failed: the library has closed the socket. */
+		if (MHD_add_connection(daemon_, fd, (struct sockaddr *)&ss,
+		    len) != MHD_YES)
+			dropped_fn(fd);
 	}
 	return NULL;
 }
 
 int
-listener_start(struct MHD_Daemon *d)
+listener_start(struct MHD_Daemon *d,
+    int (*admit)(int, const struct sockaddr *), void (*dropped)(int))
 {
 	daemon_ = d;
+	admit_fn = admit;
+	dropped_fn = dropped;
 	if (pthread_create(&thread, NULL, run, NULL) != 0)
 		return -1;
 	started = true;

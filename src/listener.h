@@ -6,8 +6,8 @@
  * why not epoll) every worker wakes for every new connection, and each
  * accepts at most one per pass over all of its connections, so a thousand
  * devices arriving at once cost a million connection visits.  Here one
- * thread accepts in a loop, the admission check (libmicrohttpd's accept
- * policy callback) and the TLS session set-up run in it, and only the
+ * thread accepts in a loop, the admission check and the TLS session
+ * set-up run in it, and only the
  * worker that gets the connection wakes.
  */
 #ifndef LISTENER_H
@@ -17,15 +17,20 @@
 #include <stdint.h>
 
 struct MHD_Daemon;
+struct sockaddr;
 
 /* Binds and listens on bind:port (a numeric IPv4 or IPv6 address; an
  * IPv6 socket takes IPv6 only).  Main thread, before the daemon starts.
  * Returns 0, or -1 with a message in err. */
 int	listener_open(const char *bind, uint16_t port, char *err,
 	    size_t errlen);
-/* Starts accepting for d (a daemon with MHD_USE_NO_LISTEN_SOCKET).  Main
- * thread.  Returns 0, or -1 if the thread could not be made. */
-int	listener_start(struct MHD_Daemon *d);
+/* Starts accepting for d (a daemon with MHD_USE_NO_LISTEN_SOCKET).  For
+ * each connection, in the accept thread: admit(fd, peer) returns 0 to
+ * hand it to d, or -1 to close it; dropped(fd) is called if d refused one
+ * admit() let in (the socket is closed then).  Main thread.  Returns 0,
+ * or -1 if the thread could not be made. */
+int	listener_start(struct MHD_Daemon *d,
+	    int (*admit)(int, const struct sockaddr *), void (*dropped)(int));
 /* Stops accepting and closes the socket: connections not yet accepted
  * are refused by the kernel.  Main thread; safe if never started. */
 void	listener_close(void);

@@ -64,7 +64,7 @@
 /* Most body bytes read and dropped after an early answer (discard()). */
 #define DISCARD_MAX		(64 * 1024 * 1024ULL)
 #define UPLOAD_WAKE_NS		(100 * 1000000ULL)
-/* libmicrohttpd's connection limit over ours: on_accept() decides, and
+/* libmicrohttpd's connection limit over ours: admit() decides, and
  * connections still closing count against the library's limit. */
 #define LIMIT_SLACK		16
 /* HTTP worker threads by default, per CPU, and at most (see server_start). */
@@ -75,7 +75,7 @@ static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
 static atomic_uint_fast64_t	 next_conn_id = 1;
 static atomic_bool		 draining;	/* server_quiesce() was called */
-/* Connections refused by on_accept(), and when that was last logged (ns):
+/* Connections refused by admit(), and when that was last logged (ns):
  * one line a second at most, however many. */
 static atomic_uint_fast64_t	 refused_accepts, refused_logged;
 
@@ -89,8 +89,9 @@ struct conn {
 	struct conntab_entry *ct;	/* NULL: not tracked (out of memory) */
 };
 
-/* Moves the connection's conntab entry to phase (see conntab.h). */
-static void
+/* Moves the connection's conntab entry to phase (see conntab.h).
+ * Returns 0, or -1 if the reaper already ended the connection. */
+static int
 conn_enter(struct MHD_Connection *con, enum conntab_phase phase)
 {
 	const union MHD_ConnectionInfo *ci;
@@ -99,10 +100,13 @@ conn_enter(struct MHD_Connection *con, enum conntab_phase phase)
 
 	ci = MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	if (ci == NULL || (c = ci->socket_context) == NULL || c->ct == NULL)
-		return;
+		return 0;
+	if (conntab_phase(c->ct) == CT_EXPIRED)
+		return -1;
 	conntab_enter(c->ct, phase, request_now(), &kick);
 	if (kick)
 		reaper_kick();
+	return 0;
 }
 
 /* Whether a connection from sa is exempt from the per-address cap: a
@@ -112,7 +116,7 @@ peer_exempt(const struct sockaddr *sa)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (cfg->trust.n == 0 || sa == NULL)
+	if (sa == NULL)
 		return false;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)
@@ -122,22 +126,29 @@ peer_exempt(const struct sockaddr *sa)
 		    (const void *)sa)->sin6_addr, a, sizeof(a));
 	else
 		return false;
-	return clientaddr_trusted(&cfg->trust, a);
+	return shaper_trusted(a);
 }
 
-/* libmicrohttpd's accept policy: refused connections are closed at once,
- * before any TLS work: at the connection limit a client learns it now
- * instead of waiting in the listen queue, and one address cannot take
- * every connection (conntab.h). */
-static enum MHD_Result
-on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+/* The listener's admission (listener.h), in its thread, before the
+ * connection goes to libmicrohttpd and before any TLS work: it is
+ * registered here, under the caps, so that a flood cannot pass the
+ * per-address cap while workers have yet to see the connections.  At
+ * the connection limit a client learns it at once instead of waiting in
+ * the listen queue, and one address cannot take every connection.
+ * Returns 0, or -1: refused (the listener closes the socket). */
+static int
+admit(int fd, const struct sockaddr *sa)
 {
+	bool exempt = peer_exempt(sa), kick = false;
 	uint64_t now, last;
 
-	(void)cls;
-	(void)len;
-	if (conntab_admit(sa, peer_exempt(sa)))
-		return MHD_YES;
+	if (conntab_admit(sa, exempt) && conntab_open(fd, sa, exempt,
+	    cfg->tls ? CT_HANDSHAKE : CT_HEADERS, request_now(), &kick) !=
+	    NULL) {
+		if (kick)
+			reaper_kick();
+		return 0;
+	}
 	atomic_fetch_add(&refused_accepts, 1);
 	now = request_now();
 	last = atomic_load(&refused_logged);
@@ -147,7 +158,15 @@ on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
 		    "limit (%u open) or the per-address limit",
 		    (unsigned long long)atomic_load(&refused_accepts),
 		    conntab_count());
-	return MHD_NO;
+	return -1;
+}
+
+/* libmicrohttpd refused a connection admit() registered (and closed
+ * it): no other thread accepts, so its number is not in use again yet. */
+static void
+dropped(int fd)
+{
+	conntab_close(conntab_byfd(fd));
 }
 
 static void
@@ -155,9 +174,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
 	struct conn *c = *ctx;
-	const union MHD_ConnectionInfo *ci, *ti, *ai;
-	const struct sockaddr *sa;
-	bool kick = false;
+	const union MHD_ConnectionInfo *ci, *ti;
 	int one = 1;
 
 	(void)cls;
@@ -184,13 +201,9 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 			tlswatch_attach(ti->tls_session);
 			c->pushed = true;
 		}
-		ai = MHD_get_connection_info(con,
-		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		sa = ai != NULL ? ai->client_addr : NULL;
-		c->ct = conntab_open(c->fd, sa, peer_exempt(sa), cfg->tls ?
-		    CT_HANDSHAKE : CT_HEADERS, request_now(), &kick);
-		if (kick)
-			reaper_kick();
+		/* Registered by admit() in the listener's thread; handed
+		 * over with the connection, under libmicrohttpd's lock. */
+		c->ct = conntab_byfd(c->fd);
 		/* Before the handshake, which runs after this returns. */
 		if (ti != NULL && ti->tls_session != NULL &&
 		    cfg->tls_resumption &&
@@ -1174,7 +1187,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	r->con = con;
 	switch (r->state) {
 	case REQ_NEW:
-		conn_enter(con, CT_BUSY);
+		/* Past the header deadline as the headers completed: the
+		 * reaper shut the socket; nothing goes upstream. */
+		if (conn_enter(con, CT_BUSY) == -1)
+			return MHD_NO;
 		return on_first(r, url, method, version);
 	case REQ_CONTINUE:
 		return on_continue(r);
@@ -1258,7 +1274,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 
 	(void)cls;
 	/* Until the next request's first bytes (or the end). */
-	conn_enter(con, CT_IDLE);
+	(void)conn_enter(con, CT_IDLE);
 	if (r == NULL)
 		return;
 	*con_cls = NULL;
@@ -1347,11 +1363,16 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	if (threads > 1)
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
 		    threads, NULL };
-	/* on_accept() enforces connection_limit and closes what is over
+	/* admit() enforces connection_limit and closes what is over
 	 * it at once; libmicrohttpd's own limit, a little above, would
 	 * leave clients waiting in the listen queue instead. */
+	/* The library splits its limit evenly over the workers and gives
+	 * connections out by descriptor number, so one worker may get more
+	 * than its share: each worker's share is the whole limit, lest the
+	 * library drop a connection admit() counted. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    connection_limit + LIMIT_SLACK, NULL };
+	    connection_limit * (threads > 1 ? threads : 1) + LIMIT_SLACK,
+	    NULL };
 	/* The header section must fit in the connection's pool with room left
 	 * for the reply's header section (or libmicrohttpd closes the
 	 * connection without a reply).  The pool is per connection: no more. */
@@ -1367,7 +1388,7 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_connection, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	daemon_ = MHD_start_daemon(flags, 0, on_accept, NULL,
+	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL,
 	    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
 	if (daemon_ == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s port "
@@ -1376,7 +1397,7 @@ server_start(const struct config *c, const struct tls_pem *pem,
 		listener_close();
 		return -1;
 	}
-	if (listener_start(daemon_) == -1) {
+	if (listener_start(daemon_, admit, dropped) == -1) {
 		snprintf(err, errlen, "cannot start the accept thread");
 		return -1;
 	}

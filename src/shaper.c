@@ -427,3 +427,14 @@ shaper_log(const struct lim_limits *l, const char *trusted)
 	    (unsigned long long)(l->max_wait_ns / 1000000),
 	    trusted[0] != '\0' ? trusted : "(none)");
 }
+
+bool
+shaper_trusted(const char *addr)
+{
+	bool t;
+
+	pthread_mutex_lock(&lock);
+	t = trust.n > 0 && clientaddr_trusted(&trust, addr);
+	pthread_mutex_unlock(&lock);
+	return t;
+}

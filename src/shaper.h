@@ -43,6 +43,9 @@ int	shaper_init(const struct lim_limits *, const struct clientaddr_trust *,
 /* Reload (main's thread): new limits and trust apply from the next grant
  * of every transfer in flight; every waiter is woken to ask again. */
 void	shaper_set(const struct lim_limits *, const struct clientaddr_trust *);
+/* Whether the numeric address is a trusted proxy now (the list in force,
+ * reloads included).  Any thread. */
+bool	shaper_trusted(const char *addr);
 /* Shutdown: from now on every take is granted, and every waiter is woken. */
 void	shaper_stop(void);
 
