@@ -110,7 +110,7 @@ static const struct opt opts[] = {
 	    "(0: half of max-clients; trusted proxies are exempt)", false,
 	    NULL },
 	{ "threads", 0, T_UINT, OFF(threads), 0, 256, "0",
-	    "HTTP worker threads (0: four per CPU)", false, NULL },
+	    "HTTP worker threads (0: one per CPU)", false, NULL },
 	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",
 	    "one line per request on stdout", false, NULL },
 	{ "download-speed", 0, T_SIZE, OFF(download_speed), 0, RATE_MAX, "0",

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "conntab.h"
 #include "reaper.h"
+#include "park.h"
 #include "log.h"
 #include "request.h"
 #include "server.h"
@@ -153,8 +154,12 @@ shutdown_gracefully(const struct config *cfg)
 	upstream_abort_all();
 	shaper_stop();
 	request_shut_gate();
-	for (i = 0; i < 200 && request_suspended() > 0; i++)
+	/* Parked handshakes too; again each turn, for one that was being
+	 * parked while the gate shut. */
+	for (i = 0; i < 200 && request_suspended() > 0; i++) {
+		park_release();
 		wait_ms(25);
+	}
 	if (request_suspended() > 0) {
 		/* Not seen; stopping the daemon now would abort. */
 		log_error("shutdown: %d connections still suspended; exiting "
@@ -215,6 +220,8 @@ main(int argc, char **argv)
 	if (tlspush_init(nfd) == -1)
 		fatal("out of memory");
 	conntab_setup(&cfg, limit, nfd);
+	if (park_init(nfd) == -1)
+		fatal("cannot start the handshake thread");
 	if (reaper_start() == -1)
 		fatal("cannot start the deadline thread");
 	if (cfg.tls && cfg.tls_resumption && tlsticket_init() == -1)

@@ -77,7 +77,7 @@ request_count(void)
 }
 
 bool
-request_suspend(struct request *r, enum req_wait why)
+request_gate_enter(void)
 {
 	int v = atomic_load(&suspended);
 
@@ -88,6 +88,20 @@ request_suspend(struct request *r, enum req_wait why)
 		if (v & GATE_SHUT)
 			return false;
 	} while (!atomic_compare_exchange_weak(&suspended, &v, v + 1));
+	return true;
+}
+
+void
+request_gate_leave(void)
+{
+	atomic_fetch_sub(&suspended, 1);
+}
+
+bool
+request_suspend(struct request *r, enum req_wait why)
+{
+	if (!request_gate_enter())
+		return false;
 	r->wait = why;
 	MHD_suspend_connection(r->con);
 	return true;
@@ -112,7 +126,7 @@ request_wake(struct request *r, unsigned mask)
 	if (wake) {
 		/* Not under the lock: MHD takes its own locks here. */
 		MHD_resume_connection(r->con);
-		atomic_fetch_sub(&suspended, 1);
+		request_gate_leave();
 	}
 	return wake;
 }

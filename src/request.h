@@ -242,6 +242,11 @@ bool		 request_suspend(struct request *r, enum req_wait why);
  * false, and its caller ends the request instead (shutdown, once every
  * transfer was failed).  Main thread. */
 void		 request_shut_gate(void);
+/* The count behind request_suspend(), for other suspensions (park.h):
+ * enter before suspending (false once the gate is shut: do not), leave
+ * after resuming.  Any thread. */
+bool		 request_gate_enter(void);
+void		 request_gate_leave(void);
 /* Resumes r's connection if it waits for one of the reasons in mask
  * (WAKE(WAIT_x) | ...).  Any thread, without r's lock.  Returns true if it
  * resumed. */

@@ -36,6 +36,7 @@
 #include "conntab.h"
 #include "reaper.h"
 #include "listener.h"
+#include "park.h"
 #include "upstream.h"
 
 /* Bytes the content reader may hand libmicrohttpd per call; libmicrohttpd
@@ -68,7 +69,7 @@
  * connections still closing count against the library's limit. */
 #define LIMIT_SLACK		16
 /* HTTP worker threads by default, per CPU, and at most (see server_start). */
-#define THREADS_PER_CPU		4
+#define THREADS_PER_CPU		1
 #define THREADS_MAX		256
 
 static const struct config	*cfg;
@@ -198,6 +199,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ti != NULL && ti->tls_session != NULL && c->fd >= 0) {
 			tlspush_attach(ti->tls_session, c->fd);
+			park_attach(c->fd, con);
 			tlswatch_attach(ti->tls_session);
 			c->pushed = true;
 		}
@@ -217,8 +219,10 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 	 * new connection could get the number while still registered. */
 	if (c != NULL && c->watched)
 		upstream_unwatch(c->fd);
-	if (c != NULL && c->pushed)
+	if (c != NULL && c->pushed) {
 		tlspush_forget(c->fd);
+		park_forget(c->fd);
+	}
 	if (c != NULL)
 		conntab_close(c->ct);
 	free(c);
@@ -1324,13 +1328,11 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	/* The logger must be the first option, or libmicrohttpd complains. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
 	    (intptr_t)mhd_logger, NULL };
-	/* poll(), not epoll: with epoll libmicrohttpd 0.9.75 (and 1.0.1)
-	 * spins on a TLS connection whose handshake waits for the client
-	 * (GnuTLS reads the socket itself there, so the library never
-	 * learns the socket ran dry and keeps it on its ready list: a core
-	 * at 100 % per waiting worker).  poll() costs O(connections) per
-	 * wake-up instead; measured in the issue 12 note. */
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+	/* epoll, with handshakes that wait for their client parked
+	 * (park.h): libmicrohttpd's epoll mode alone spins on them, and its
+	 * poll mode visits every connection at every wake-up (2,000
+	 * slowloris connections made a GET 4 times slower). */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	/* listener.c accepts, so that one thread, not every worker,
 	 * wakes for a new connection. */
@@ -1347,14 +1349,9 @@ server_start(const struct config *c, const struct tls_pem *pem,
 		    cfg->tls_priorities };
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	/* Several workers per CPU: in poll() mode a worker visits each of
-	 * its connections at every wake-up, so the fewer it has the less a
-	 * crowd of slow clients costs each event.  2,000 slowloris
-	 * connections on 2 CPUs: a GET's p90 4.1 times its idle value with
-	 * 2 workers, 1.7 times with 8, 1.9 with 16.  But each worker wakes
-	 * on its own, so more cost more CPU under many throttled downloads
-	 * (1,000 at 64 KiB/s: 0.88 of nginx's CPU with 2 workers, 1.01 with
-	 * 8, 1.2 with 16).  Four per CPU. */
+	/* One worker per CPU: in epoll mode a worker's cost per event does
+	 * not grow with its connections (in poll mode it did, and more
+	 * workers were the cure, at the price of more wake-ups). */
 	threads = cfg->threads > 0 ? (unsigned)cfg->threads :
 	    ncpu > 0 ? (unsigned)ncpu * THREADS_PER_CPU : THREADS_PER_CPU;
 	if (threads > THREADS_MAX)

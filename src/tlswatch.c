@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "conntab.h"
+#include "park.h"
 #include "reaper.h"
 #include "request.h"
 #include "tlswatch.h"
@@ -28,16 +29,27 @@ enter(int fd, enum conntab_phase from, enum conntab_phase to)
 }
 
 /* GnuTLS's read: what its default does (recv()), plus the start of a
- * request on a kept-alive connection: its first bytes start the header
- * deadline.  Returns bytes read, 0 at the end, or -1 with errno. */
+ * request on a kept-alive connection (its first bytes start the header
+ * deadline), and a handshake read that would block parks the connection.
+ * Returns bytes read, 0 at the end, or -1 with errno. */
 static ssize_t
 pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	int fd = (int)(intptr_t)ptr;
 	ssize_t n = recv(fd, buf, len, 0);
 
+	struct conntab_entry *e;
+
 	if (n > 0)
 		enter(fd, CT_IDLE, CT_HEADERS);
+	else if (n == -1 && errno == EAGAIN &&
+	    (e = conntab_byfd(fd)) != NULL &&
+	    conntab_phase(e) == CT_HANDSHAKE) {
+		/* The handshake waits for the client: off the ready list
+		 * until it writes (park.h). */
+		(void)park_wait(fd);
+		errno = EAGAIN;		/* GnuTLS reads it */
+	}
 	return n;
 }
 
