@@ -2,13 +2,12 @@
  * listener: the listening socket and the thread that accepts on it and
  * hands each connection to libmicrohttpd (MHD_add_connection()).
  *
- * Why not libmicrohttpd's own accept: in its poll() mode (server.c says
- * why not epoll) every worker wakes for every new connection, and each
- * accepts at most one per pass over all of its connections, so a thousand
- * devices arriving at once cost a million connection visits.  Here one
- * thread accepts in a loop, the admission check and the TLS session
- * set-up run in it, and only the
- * worker that gets the connection wakes.
+ * Why not libmicrohttpd's own accept: with a thread pool every worker
+ * watches the listening socket and wakes for each new connection, and the
+ * admission check (conntab.h) must count a connection before any worker
+ * starts it, or a flood passes the per-address cap.  Here one thread
+ * accepts in a loop, admits and registers, sets up the TLS session, and
+ * only the worker that gets the connection wakes.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
