@@ -68,9 +68,6 @@
 /* libmicrohttpd's connection limit over ours: admit() decides, and
  * connections still closing count against the library's limit. */
 #define LIMIT_SLACK		16
-/* HTTP worker threads by default, per CPU, and at most (see server_start). */
-#define THREADS_PER_CPU		1
-#define THREADS_MAX		256
 
 static const struct config	*cfg;
 static struct MHD_Daemon	*daemon_;
@@ -843,12 +840,14 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct request *r = cls;
 	struct shaper_wake w = { .n = 0 };
 	bool wake = false, stop;
+	uint64_t now;
 	size_t n;
 
 	(void)pos;
 	pthread_mutex_lock(&r->lock);
 	r->refill = false;
-	drain_check(r, request_now());
+	now = request_now();
+	drain_check(r, now);
 	if (r->hup || r->gone) {
 		pthread_mutex_unlock(&r->lock);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -888,9 +887,9 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	tlspush_more(r->client_fd, n > 0 && r->down.len > 0 &&
 	    (r->credit > 0 || !shaper_limits(r)));
 	if (n > 0) {
-		r->t_handed = request_now();
+		r->t_handed = now;
 		if (r->t_first_out == 0)
-			r->t_first_out = r->t_handed;
+			r->t_first_out = now;
 		r->bytes_out += n;
 		/* Restart the backend once half the buffer is free (fewer
 		 * round trips than at every chunk), and never before a whole
@@ -944,7 +943,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		r->down_shrink = false;
 		wake = r->down_paused;
 		r->down_paused = false;
-	} else if (should_grow(r, request_now())) {
+	} else if (should_grow(r, now)) {
 		size_t cap = r->down.cap * 2;
 
 		(void)ring_grow(&r->down, cap < r->down_max ? cap : r->down_max);
@@ -1353,20 +1352,16 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	 * not grow with its connections (in poll mode it did, and more
 	 * workers were the cure, at the price of more wake-ups). */
 	threads = cfg->threads > 0 ? (unsigned)cfg->threads :
-	    ncpu > 0 ? (unsigned)ncpu * THREADS_PER_CPU : THREADS_PER_CPU;
-	if (threads > THREADS_MAX)
-		threads = THREADS_MAX;
+	    ncpu > 0 ? (unsigned)ncpu : 1;
 	/* A pool of one is refused with a warning: use the single thread. */
 	if (threads > 1)
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
 		    threads, NULL };
-	/* admit() enforces connection_limit and closes what is over
-	 * it at once; libmicrohttpd's own limit, a little above, would
-	 * leave clients waiting in the listen queue instead. */
-	/* The library splits its limit evenly over the workers and gives
-	 * connections out by descriptor number, so one worker may get more
-	 * than its share: each worker's share is the whole limit, lest the
-	 * library drop a connection admit() counted. */
+	/* admit() enforces connection_limit.  The library splits its own
+	 * limit evenly over the workers and gives connections out by
+	 * descriptor number, so one worker may get more than its share:
+	 * each worker's share is the whole limit, lest the library drop a
+	 * connection admit() counted. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    connection_limit * (threads > 1 ? threads : 1) + LIMIT_SLACK,
 	    NULL };

@@ -6,28 +6,4 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/stall_lib.sh"
 
-N=50
-SIZE=$((1024 * 1024))
-WINDOW=5
-make_cert "$T/cert"
-start_py serve fault_server.py --mode serve --size "$SIZE"
-start_proxy --upstream "http://127.0.0.1:$PY_PORT"
-head -c "$SIZE" /dev/zero | tr '\0' y >"$T/expected"
-
-start_stall stall "$PROXY_PORT" "$N" headers --hold $((WINDOW + 1))
-[ "$STALL_OPENED" = "$N" ] || fail "only $STALL_OPENED of $N clients got through the handshake"
-c0=$(cpu_seconds)
-t0=$(date +%s.%N)
-code=$(curl -sS --max-time 10 --cacert "$CERT" -o "$T/body" -w '%{http_code}' \
-	"$PROXY_URL/b/k" 2>"$T/curl.err") || code="curl failed: $(cat "$T/curl.err")"
-sleep "$(awk -v e="$(elapsed_since "$t0")" -v w="$WINDOW" 'BEGIN { print (w > e ? w - e : 0) }')"
-cpu=$(awk -v a="$c0" -v b="$(cpu_seconds)" 'BEGIN { printf "%.2f", b - a }')
-stall_result stall
-[ "$(field open)" = "$N" ] ||
-	fail "not all $N clients stalled mid-headers lasted the window: $STALL_RESULT"
-less_than "$cpu" 0.5 ||
-	fail "proxy used $cpu CPU-s in $WINDOW s with $N clients stalled mid-headers (limit 0.5)"
-ok "$N clients stalled mid-headers: proxy CPU $cpu s in $WINDOW s (< 0.5)"
-[ "$code" = 200 ] || fail "GET during the stall: $code"
-same_sha "$T/expected" "$T/body" "GET during $N clients stalled mid-headers: 200"
-proxy_alive
+stalled_window headers "clients stalled mid-headers"
