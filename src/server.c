@@ -331,6 +331,7 @@ reply_error(struct request *r, enum s3err err, const char *detail, bool close)
 		pthread_mutex_lock(&r->lock);
 		r->bytes_out = (uint64_t)len;	/* sent with the reply */
 		pthread_mutex_unlock(&r->lock);
+		metrics_add(MC_BYTES_OUT, (uint64_t)len);
 	}
 	resp = MHD_create_response_from_buffer((size_t)len, body,
 	    MHD_RESPMEM_MUST_COPY);
