@@ -44,6 +44,11 @@ why=$(cat "$T/body")
 case $why in *[Cc]onnect*) ;; *) fail "/readyz 503 does not say why: $why" ;; esac
 [ "$(status /healthz)" = 200 ] || fail "/healthz failed while the backend is down"
 ok "backend down: /readyz 503 ($why), /healthz 200"
+code=$(curl -sS --cacert "$CERT" -o /dev/null -w '%{http_code}' "$PROXY_URL/any/key")
+[ "$code" = 502 ] || fail "GET with the backend down: $code, not 502"
+curl -sS "$ADMIN/metrics" | grep -qx 'storage_proxy_backend_errors_total{kind="connect"} 1' ||
+	fail "the failed connect is not counted: $(curl -sS "$ADMIN/metrics" | grep backend_errors)"
+ok "GET with the backend down: 502, counted as a connect error"
 
 # Back on the same port: ready again within a probe interval or two.
 spawn s3rver2 s3rver -d "$T/s3data" -a 127.0.0.1 -p "$S3PORT" --silent --no-vhost-buckets
