@@ -2,7 +2,7 @@
 # SIGHUP reads the certificate and key again (a renewal written over the
 # files, as an ACME client does): 50 downloads in flight and a kept-alive
 # connection go on untouched and complete; a new connection gets the new
-# certificate.  A second SIGHUP with a key that does not match, then with a
+# certificate (its key of the other type, RSA or ECDSA).  A second SIGHUP with a key that does not match, then with a
 # missing key file, is refused with the file named; the new pair stays in
 # force and the process lives on.
 . "$(dirname "$0")/lib.sh"
@@ -58,7 +58,10 @@ ka=$!
 sleep 1
 
 # The renewal: new files beside the old, moved over them (atomic), then
-# SIGHUP.
+# SIGHUP.  Its key is of the other type (RSA and ECDSA), as when a
+# deployment changes it at renewal.
+OLD_TYPE=$CERT_KEY
+[ "$CERT_KEY" = rsa ] && CERT_KEY=ecdsa || CERT_KEY=rsa
 make_cert "$T/new"
 FP_NEW=$(fingerprint "$T/new/cert.crt")
 [ "$FP_NEW" != "$FP_OLD" ] || fail "the new certificate is the old one"
@@ -79,7 +82,7 @@ for p in $pids; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 ok "$N downloads in flight at the reload ($running still after it); logged: $(grep -o 'certificate reloaded.*' "$T/proxy-err.log" | cut -c1-90)..."
 
 [ "$(served)" = "$FP_NEW" ] || fail "a new connection got $(served), not the new $FP_NEW"
-ok "a new connection gets the new certificate ($FP_NEW)"
+ok "a new connection gets the new certificate ($OLD_TYPE key before, $CERT_KEY now; $FP_NEW)"
 code=$(curl -sS --cacert "$NEW_CA" -o "$T/got.new" -w '%{http_code}' "$URL") ||
 	fail "a client trusting only the new certificate failed"
 [ "$code" = 200 ] || fail "new connection: status $code"
