@@ -63,10 +63,10 @@ static const struct opt opts[] = {
 	{ "tls", 0, T_BOOL, OFF(tls), 0, 0, "on",
 	    "serve HTTPS (off: plain HTTP behind another TLS terminator)", false, NULL },
 	{ "cert", 0, T_STR, OFF(cert), 0, 0, CONFIG_DEFAULT_CERT,
-	    "certificate file (PEM, chain allowed)", false, NULL },
+	    "certificate file (PEM, chain allowed)", true, NULL },
 	{ "key", 0, T_STR, OFF(key), 0, 0, CONFIG_DEFAULT_KEY,
 	    "private key file (PEM); default: key.pem beside the certificate, "
-	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent", false, NULL },
+	    "or " CONFIG_FALLBACK_KEY " there if key.pem is absent", true, NULL },
 	{ "tls-priorities", 0, T_STR, OFF(tls_priorities), 0, 0,
 	    DEFAULT_PRIORITIES, "GnuTLS priority string", false, NULL },
 	{ "tls-resumption", 0, T_BOOL, OFF(tls_resumption), 0, 0, "on",

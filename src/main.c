@@ -28,6 +28,7 @@
 #include "server.h"
 #include "shaper.h"
 #include "tls.h"
+#include "tlscred.h"
 #include "tlspush.h"
 #include "tlsticket.h"
 #include "upstream.h"
@@ -106,9 +107,12 @@ wait_ms(unsigned ms)
 }
 
 /* SIGHUP: reads the configuration again (same command line and
- * environment, the file anew) and applies the limits to every transfer in
- * flight.  A configuration with an error is refused whole; the one in
- * force stays. */
+ * environment, the file anew), applies the limits to every transfer in
+ * flight and reads the certificate and key again, from the paths the new
+ * configuration names, for the handshakes to come.  A configuration with
+ * an error is refused whole; the one in force stays.  A pair that fails
+ * tls_load()'s checks is refused alone: the one in force stays, the
+ * limits apply. */
 static void
 reload(const struct config *running, int argc, char **argv)
 {
@@ -128,6 +132,13 @@ reload(const struct config *running, int argc, char **argv)
 	config_limits(&next, &l);
 	shaper_set(&l, &next.trust);
 	shaper_log(&l, next.trusted_proxies);
+	if (running->tls && next.tls) {
+		if (tlscred_reload(next.cert, next.key, err, sizeof(err)) == 0)
+			log_info("SIGHUP: certificate reloaded (%s)", err);
+		else
+			log_error("SIGHUP: certificate not reloaded: %s; the "
+			    "certificate in force stays", err);
+	}
 	config_free(&next);
 }
 
@@ -207,6 +218,8 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_access(cfg.access_log);
+	if (cfg.tls && tlscred_init(&pem, err, sizeof(err)) == -1)
+		fatal("%s", err);
 
 	/* Signals go to this thread only (sigwait below); the others inherit
 	 * the mask.  A client that vanishes must not kill us with SIGPIPE. */
@@ -244,6 +257,8 @@ main(int argc, char **argv)
 	if (admin_start(&cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	config_log(&cfg);
+	if (cfg.tls && tlscred_describe(pem.cert, err, sizeof(err)) == 0)
+		log_info("certificate: %s", err);
 	shaper_log(&lim, cfg.trusted_proxies);
 	log_info("listening on %s port %llu (%s), backend %s, up to %u "
 	    "connections", cfg.bind, (unsigned long long)cfg.port,
@@ -260,6 +275,7 @@ main(int argc, char **argv)
 		break;
 	}
 	shutdown_gracefully(&cfg);
+	tlscred_free();
 	tls_free(&pem);
 	tlsticket_free();
 	tlspush_free();

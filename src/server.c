@@ -32,6 +32,7 @@
 #include "server.h"
 #include "shaper.h"
 #include "target.h"
+#include "tlscred.h"
 #include "tlspush.h"
 #include "tlsticket.h"
 #include "tlswatch.h"
@@ -90,6 +91,7 @@ struct conn {
 	int		 fd;		/* -1 until known */
 	bool		 watched;	/* in the curl thread's hang-up set */
 	bool		 pushed;	/* tlspush_attach()ed */
+	struct tlscred	*cred;		/* its pair's reference, or NULL */
 	struct conntab_entry *ct;	/* NULL: not tracked (out of memory) */
 };
 
@@ -212,6 +214,8 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		 * over with the connection, under libmicrohttpd's lock. */
 		c->ct = conntab_byfd(c->fd);
 		/* Before the handshake, which runs after this returns. */
+		if (ti != NULL && ti->tls_session != NULL)
+			c->cred = tlscred_attach(ti->tls_session);
 		if (ti != NULL && ti->tls_session != NULL &&
 		    cfg->tls_resumption &&
 		    tlsticket_enable(ti->tls_session) == -1)
@@ -236,6 +240,10 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 			metrics_add(MC_TLS_FAILURES, 1);
 		conntab_close(c->ct);
 	}
+	/* The session was deinitialised before this notification (or never
+	 * began a handshake): nothing reads the pair any more. */
+	if (c != NULL)
+		tlscred_release(c->cred);
 	free(c);
 	*ctx = NULL;
 }

@@ -53,6 +53,7 @@ integration_tests = \
 	tests/integration/tls_resumption.sh \
 	tests/integration/tls_ffdhe.sh \
 	tests/integration/tls_ecdsa.sh \
+	tests/integration/cert_reload.sh \
 	tests/integration/methods.sh \
 	tests/integration/response_headers.sh \
 	tests/integration/limit_rate.sh \
