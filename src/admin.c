@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "server.h"
+#include "tlscred.h"
 #include "upstream.h"
 
 /* A probe of the backend: at most one a second, however often /readyz
@@ -154,6 +155,7 @@ gauges(struct metrics_gauges *g)
 	g->rss_bytes = rss_bytes();
 	g->open_fds = count_fds();
 	g->ready = ready(&why);
+	g->cert_not_after = tlscred_not_after();
 	g->version = PACKAGE_VERSION;
 }
 

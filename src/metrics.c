@@ -292,6 +292,11 @@ metrics_format(char *buf, size_t cap, const struct metrics_gauges *g)
 	labelled(&o, "storage_proxy_backend_errors_total", "counter", "Backend "
 	    "transfers failed, by kind.", "kind", error_names, backend_slots,
 	    MB_N);
+	if (g->cert_not_after > 0)
+		gauge(&o, "storage_proxy_tls_certificate_expiry_seconds",
+		    "When the certificate in force expires (SIGHUP reloads "
+		    "it), in seconds since the epoch.",
+		    (double)g->cert_not_after);
 	counter(&o, "storage_proxy_tls_handshakes_total", "TLS handshakes "
 	    "completed.", sum(MC_TLS_HANDSHAKES));
 	counter(&o, "storage_proxy_tls_handshake_failures_total", "Client "

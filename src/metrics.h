@@ -66,6 +66,7 @@ struct metrics_gauges {
 	uint64_t	 rss_bytes;
 	unsigned	 open_fds;
 	int		 ready;			/* 1 ready, 0 not */
+	int64_t		 cert_not_after;	/* s since the epoch; 0: none */
 	const char	*version;
 };
 

@@ -27,6 +27,27 @@ struct tlscred {
  * new connection and per reload. */
 static pthread_mutex_t	lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tlscred	*current;
+/* The expiry of current's first certificate, s since the epoch; 0:
+ * unknown.  For the metrics (any thread). */
+static _Atomic int64_t	 not_after;
+
+/* The expiry of pem's first certificate, or 0. */
+static int64_t
+expiry(const char *pem)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t in;
+	time_t t = (time_t)-1;
+
+	in.data = (unsigned char *)pem;
+	in.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return 0;
+	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) == 0)
+		t = gnutls_x509_crt_get_expiration_time(crt);
+	gnutls_x509_crt_deinit(crt);
+	return t == (time_t)-1 ? 0 : (int64_t)t;
+}
 
 /* Credentials holding pem's chain and key, with one reference. */
 static struct tlscred *
@@ -85,6 +106,7 @@ tlscred_init(const struct tls_pem *pem, char *err, size_t errlen)
 	if ((t = make(pem, err, errlen)) == NULL)
 		return -1;
 	swap(t);
+	atomic_store(&not_after, expiry(pem->cert));
 	return 0;
 }
 
@@ -109,6 +131,7 @@ tlscred_reload(const char *certfile, const char *keyfile, char *msg,
 	if ((t = make(&pem, msg, msglen)) == NULL)
 		goto out;
 	swap(t);
+	atomic_store(&not_after, expiry(pem.cert));
 	snprintf(msg, msglen, "%s", desc);
 	rc = 0;
 out:
@@ -186,6 +209,12 @@ out:
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
 	return rc;
+}
+
+int64_t
+tlscred_not_after(void)
+{
+	return atomic_load(&not_after);
 }
 
 void

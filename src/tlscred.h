@@ -16,6 +16,7 @@
 #define TLSCRED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tls.h"
 
@@ -53,5 +54,8 @@ int	tlscred_describe(const char *pem, char *out, size_t outlen);
 /* Drops the pair in force.  Main thread, after the HTTP threads stopped
  * (every connection's reference given back). */
 void	tlscred_free(void);
+/* When the certificate in force expires, in seconds since the epoch; 0
+ * before tlscred_init() or if unknown.  Any thread. */
+int64_t	tlscred_not_after(void);
 
 #endif

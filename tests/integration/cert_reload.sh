@@ -13,7 +13,19 @@ OLD_CA=$T/old-ca.crt
 cp "$CERT" "$OLD_CA"
 start_s3rver
 # 512 KiB at 128 KiB/s: each download lasts about 4 s.
-start_proxy --upstream "http://$S3RVER_ADDR" --download-speed 128k
+MP=$(free_port)
+start_proxy --upstream "http://$S3RVER_ADDR" --download-speed 128k \
+	--metrics-listen "127.0.0.1:$MP"
+# expiry FILE: the certificate's notAfter, in seconds since the epoch.
+expiry() { date -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }
+# The expiry the metrics show.
+shown_expiry() {
+	curl -sS "http://127.0.0.1:$MP/metrics" |
+		awk '$1 == "storage_proxy_tls_certificate_expiry_seconds" { printf "%d\n", $2 }'
+}
+EXP_OLD=$(expiry "$T/cert/cert.crt")
+[ "$(shown_expiry)" = "$EXP_OLD" ] ||
+	fail "metrics show expiry $(shown_expiry), the certificate's is $EXP_OLD"
 random_file "$T/obj" 1
 head -c $((512 * 1024)) "$T/obj" >"$T/half"
 SRC=$T/half s3py <<'PY'
@@ -65,6 +77,7 @@ OLD_TYPE=$CERT_KEY
 make_cert "$T/new"
 FP_NEW=$(fingerprint "$T/new/cert.crt")
 [ "$FP_NEW" != "$FP_OLD" ] || fail "the new certificate is the old one"
+EXP_NEW=$(expiry "$T/new/cert.crt")
 mv "$T/new/key.pem" "$T/cert/key.pem"
 mv "$T/new/cert.crt" "$T/cert/cert.crt"
 NEW_CA=$T/new-ca.crt
@@ -81,6 +94,9 @@ for p in $pids; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 [ "$running" -gt 0 ] || fail "every download ended before the reload was logged"
 ok "$N downloads in flight at the reload ($running still after it); logged: $(grep -o 'certificate reloaded.*' "$T/proxy-err.log" | cut -c1-90)..."
 
+[ "$(shown_expiry)" = "$EXP_NEW" ] ||
+	fail "metrics show expiry $(shown_expiry), the new certificate's is $EXP_NEW"
+ok "the metrics show the new certificate's expiry ($EXP_NEW; the old one's was $EXP_OLD)"
 [ "$(served)" = "$FP_NEW" ] || fail "a new connection got $(served), not the new $FP_NEW"
 ok "a new connection gets the new certificate ($OLD_TYPE key before, $CERT_KEY now; $FP_NEW)"
 code=$(curl -sS --cacert "$NEW_CA" -o "$T/got.new" -w '%{http_code}' "$URL") ||
