@@ -39,6 +39,7 @@ request_new(const char *raw_target, size_t down_max)
 	atomic_init(&r->refs, 1);
 	r->id = atomic_fetch_add(&next_id, 1);
 	r->client_fd = -1;
+	r->up_fd = -1;
 	r->resp_length = -1;
 	r->down_max = down_max;
 	r->t_start = request_now();

@@ -191,6 +191,14 @@ struct request {
 							   request body, or none */
 	uint64_t		 sent_bytes;		/* [C] body bytes handed
 							   to libcurl */
+	int			 up_fd;			/* [C] backend socket as
+							   libcurl last named it,
+							   -1: not yet */
+	unsigned		 read_first;		/* [C] sends held in a row
+							   for bytes waiting to be
+							   read (on_read()) */
+	unsigned		 wake_mask;		/* [C] wakes due after the
+							   libcurl call (woken) */
 	bool			 early;			/* [L] the final answer
 							   came before the whole
 							   body was sent: the rest

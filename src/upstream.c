@@ -79,10 +79,15 @@ static size_t		 nsocks;
 
 static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct request	*queue_head, *queue_tail;
-/* [C] PACE_SLOW downloads that received data in the current libcurl call,
- * resumed when it returns (wake_flush()): once per refill with the whole
- * refill in, not per 16 KiB piece.  Each holds a reference. */
+/* [C] Requests to wake when the current libcurl call returns
+ * (wake_later(), wake_flush()).  PACE_SLOW downloads that received data:
+ * once per refill with the whole refill in, not per 16 KiB piece.
+ * Uploads that gave libcurl body bytes: on_read() must return to libcurl
+ * at once (see there).  Each holds a reference. */
 static struct request	*woken;
+/* Sends held in a row by on_read() for an answer waiting to be read: a
+ * bound, should libcurl not read it. */
+#define READ_FIRST_MAX	3
 
 /* libcurl tells which backend sockets to wait on, and for what. */
 static int
@@ -92,7 +97,6 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 	uint8_t *st = fd >= 0 && (size_t)fd < nsocks ? &socks[fd] : NULL;
 	uint8_t want;
 
-	(void)e;
 	(void)arg;
 	if (what == CURL_POLL_REMOVE) {
 		curl_multi_assign(multi, fd, NULL);
@@ -105,6 +109,16 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 		if (st != NULL)
 			*st &= S_CONN;
 		return 0;
+	}
+	/* The transfer's socket, for on_read()'s look at what waits
+	 * (libcurl 7.88 names it only after the transfer: no
+	 * CURLINFO_ACTIVESOCKET meanwhile). */
+	{
+		struct request *r = NULL;
+
+		if (curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r) ==
+		    CURLE_OK && r != NULL)
+			r->up_fd = fd;
 	}
 	want = (what & CURL_POLL_IN ? S_IN : 0) |
 	    (what & CURL_POLL_OUT ? S_OUT : 0);
@@ -144,20 +158,21 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 	return 0;
 }
 
-/* libcurl opens a backend connection's socket: marked as ours, so that it
- * can stay registered across pauses (on_socket()). */
+/* libcurl opens a backend connection's socket for request arg: marked as
+ * ours, so that it can stay registered across pauses (on_socket()). */
 static curl_socket_t
 on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
+	struct request *r = arg;
 	int fd;
 
-	(void)arg;
 	(void)purpose;
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 	if (fd == -1)
 		return CURL_SOCKET_BAD;
 	if ((size_t)fd < nsocks)
 		socks[fd] = S_CONN;
+	r->up_fd = fd;
 	return fd;
 }
 
@@ -456,6 +471,29 @@ pause_mask(const struct request *r)
 	return CURLPAUSE_RECV | (r->up_paused ? CURLPAUSE_SEND : 0);
 }
 
+/* Wakes r for mask when the current libcurl call returns. */
+static void
+wake_later(struct request *r, unsigned mask)
+{
+	r->wake_mask |= mask;
+	if (r->wake_queued)
+		return;
+	r->wake_queued = true;
+	request_ref(r);
+	r->wake_next = woken;
+	woken = r;
+}
+
+/* Are bytes from the backend waiting to be read on fd?  Peeked, not
+ * polled: an end of stream alone is readable too, and no answer. */
+static bool
+answer_waiting(int fd)
+{
+	char c;
+
+	return fd >= 0 && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1;
+}
+
 static size_t
 on_write(char *buf, size_t size, size_t n, void *arg)
 {
@@ -500,16 +538,12 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		curl_easy_pause(r->easy, mask);
 	if (r->pace != PACE_SLOW)
 		request_wake(r, WAKE(WAIT_DATA));
-	else if (!r->wake_queued) {
-		r->wake_queued = true;
-		request_ref(r);
-		r->wake_next = woken;
-		woken = r;
-	}
+	else
+		wake_later(r, WAKE(WAIT_DATA));
 	return len;
 }
 
-/* Resumes the readers of what the last libcurl call delivered. */
+/* Resumes the waiters on what the last libcurl call did. */
 static void
 wake_flush(void)
 {
@@ -519,7 +553,8 @@ wake_flush(void)
 		woken = r->wake_next;
 		r->wake_next = NULL;
 		r->wake_queued = false;
-		request_wake(r, WAKE(WAIT_DATA));
+		request_wake(r, r->wake_mask);
+		r->wake_mask = 0;
 		request_unref(r);
 	}
 }
@@ -558,6 +593,27 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		request_wake(r, WAKE(WAIT_CONTINUE));
 		pthread_mutex_lock(&r->lock);
 	}
+	/* A backend that refuses an upload may answer and then close with
+	 * the body unread: its reset follows the answer at once, and a send
+	 * after the reset fails the transfer (CURLE_SEND_ERROR, a 502) with
+	 * the answer unread in the socket, for libcurl (7.88 as well as 8.x)
+	 * never reads after a failed send.  libcurl reads before it sends,
+	 * but between that read and the send the curl thread may wait (for
+	 * this lock, on the client's wake-up, preempted: up to 20 ms seen
+	 * under load).  So look again here, with the lock held: what is left
+	 * open is the copy below and libcurl's way to send(), microseconds.
+	 * If an answer waits, hold the send and resume at once (a command to
+	 * ourselves, unpause()): curl_easy_pause() makes libcurl read before
+	 * it sends; an error answer then stops the body, a 100 or a 2xx lets
+	 * it go on.  Only while no final answer is in, and a few times in a
+	 * row at most, should libcurl not read what waits. */
+	if (!r->early && r->up == UP_PENDING && r->upload.len > 0 &&
+	    r->read_first < READ_FIRST_MAX && answer_waiting(r->up_fd)) {
+		r->read_first++;
+		pthread_mutex_unlock(&r->lock);
+		upstream_post(r, CMD_RESUME_SEND, false);
+		return CURL_READFUNC_PAUSE;
+	}
 	/* After an early answer the backend gets no more of the body.
 	 * libcurl still asks only if the answer closes the connection (it
 	 * stops sending itself otherwise): then the body may end here,
@@ -576,11 +632,14 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	}
 	cb_bytes += len;
 	r->sent_bytes += len;
-	/* Wake the client only when half the buffer is free: fewer wake-ups. */
+	r->read_first = 0;
+	/* Wake the client only when half the buffer is free: fewer wake-ups.
+	 * After the send, not here: the wake-up may cost the curl thread its
+	 * CPU just before the send (see above). */
 	room = ring_space(&r->upload) >= r->upload.cap / 2;
 	pthread_mutex_unlock(&r->lock);
 	if (room)
-		request_wake(r, WAKE(WAIT_UPLOAD));
+		wake_later(r, WAKE(WAIT_UPLOAD));
 	return len;
 }
 
@@ -734,6 +793,7 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	pthread_mutex_lock(&r->lock);
