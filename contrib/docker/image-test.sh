@@ -222,7 +222,7 @@ ok "ldd ${entrypoint[0]}: every library resolves"
 # shellcheck disable=SC2016 # dpkg-query's format, not shell
 dev=$(run_in dpkg-query -W -f '${Package}\n' |
     grep -E -- '-dev$|^(gcc|g\+\+|cpp)(-[0-9]+)?$|^binutils|^make$|^autoconf|^automake|^pkg-config|^pkgconf' || true)
-[ -z "$dev" ] || fail "build packages in the runtime image: $(printf "%s " $dev)"
+[ -z "$dev" ] || fail "build packages in the runtime image: ${dev//$'\n'/ }"
 ok "no -dev package, compiler or make in the image"
 version=$(run_in "${entrypoint[@]}" --version) || fail "${entrypoint[*]} --version failed"
 ok "runs: $version"
