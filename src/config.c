@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "log.h"
@@ -113,6 +116,13 @@ static const struct opt opts[] = {
 	    "HTTP worker threads (0: one per CPU)", false, NULL },
 	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",
 	    "one line per request on stdout", false, NULL },
+	{ "access-log-format", 0, T_STR, OFF(access_log_format), 0, 0,
+	    "combined", "combined (nginx's line with upstream fields) or json "
+	    "(one object per line)", false, NULL },
+	{ "metrics-listen", 0, T_STR, OFF(metrics_listen), 0, 0, "",
+	    "address:port for plain HTTP /metrics (Prometheus), /healthz and "
+	    "/readyz, apart from the S3 port (127.0.0.1:9100, [::1]:9100, "
+	    ":9100 for all IPv4 addresses); empty: off", false, NULL },
 	{ "download-speed", 0, T_SIZE, OFF(download_speed), 0, RATE_MAX, "0",
 	    "rate of each GET in bytes per second (512k, 1m; k = 1024), like "
 	    "nginx's limit_rate; 0: unlimited", true, "DOWNLOAD_SPEED" },
@@ -509,6 +519,8 @@ resolve_key(struct config *cfg, char *err, size_t errlen)
 	return 0;	/* key.pem: tls_load() names it if it is missing */
 }
 
+static uint64_t	port_of(const struct sockaddr_storage *);
+
 static int
 check(struct config *cfg, char *err, size_t errlen)
 {
@@ -529,6 +541,82 @@ check(struct config *cfg, char *err, size_t errlen)
 	if (clientaddr_parse_trust(cfg->trusted_proxies, &cfg->trust, msg,
 	    sizeof(msg)) == -1)
 		return errf(err, errlen, "trusted-proxies: %s", msg);
+	if (strcmp(cfg->access_log_format, "combined") != 0 &&
+	    strcmp(cfg->access_log_format, "json") != 0)
+		return errf(err, errlen, "access-log-format: '%s' is not "
+		    "combined or json", cfg->access_log_format);
+	cfg->access_log_json = strcmp(cfg->access_log_format, "json") == 0;
+	if (cfg->metrics_listen[0] != '\0') {
+		struct sockaddr_storage ss;
+		unsigned len;
+
+		if (config_hostport(cfg->metrics_listen, &ss, &len, msg,
+		    sizeof(msg)) == -1)
+			return errf(err, errlen, "metrics-listen: %s", msg);
+		if (port_of(&ss) == cfg->port)
+			return errf(err, errlen, "metrics-listen: port %llu is "
+			    "the S3 port; give it a port of its own",
+			    (unsigned long long)cfg->port);
+	}
+	return 0;
+}
+
+static uint64_t
+port_of(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->
+		    sin6_port);
+	return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+}
+
+int
+config_hostport(const char *s, struct sockaddr_storage *ss, unsigned *len,
+    char *err, size_t errlen)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *p;
+	unsigned long port = 0;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((colon = strrchr(s, ':')) == NULL)
+		return errf(err, errlen, "'%s' is not address:port", s);
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p) || port > 65535)
+			break;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (*p != '\0' || p == colon + 1 || port == 0 || port > 65535)
+		return errf(err, errlen, "'%s': the port is not 1-65535", s);
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host))
+		return errf(err, errlen, "'%s': address too long", s);
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)(void *)ss;
+
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+			return errf(err, errlen, "'%s': not a numeric IPv6 "
+			    "address", s);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+		return 0;
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)(void *)ss;
+
+		if (hl == 0)
+			a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			return errf(err, errlen, "'%s': not a numeric IPv4 "
+			    "address (IPv6 goes in brackets)", s);
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+	}
 	return 0;
 }
 

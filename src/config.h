@@ -45,6 +45,9 @@ struct config {
 	uint64_t	 max_clients;	/* connections; 0 = from open-file limit */
 	uint64_t	 threads;	/* HTTP worker threads; 0 = one per CPU */
 	bool		 access_log;
+	char		*access_log_format;	/* "combined" or "json" */
+	bool		 access_log_json;	/* access_log_format is json */
+	char		*metrics_listen;	/* "host:port"; "" = off */
 	/* Limits (issue: traffic shaping); live: SIGHUP applies them to
 	 * transfers in flight.  Rates in bytes per second, 0: unlimited. */
 	uint64_t	 download_speed;	/* per GET (DOWNLOAD_SPEED) */
@@ -80,6 +83,12 @@ void	config_limits(const struct config *cfg, struct lim_limits *l);
  * Returns how many there were. */
 int	config_restart_only(const struct config *running,
 	    const struct config *next);
+/* Parses "host:port" ("127.0.0.1:9100", "[::1]:9100"; ":9100" is every
+ * IPv4 address), numeric only.  Returns 0, or -1 with a message in err.
+ * Pure, any thread. */
+struct sockaddr_storage;
+int	config_hostport(const char *s, struct sockaddr_storage *ss,
+	    unsigned *len, char *err, size_t errlen);
 /* Logs the settings in force, one line each (log_info). */
 void	config_log(const struct config *cfg);
 

@@ -17,11 +17,13 @@
 
 #include <curl/curl.h>
 
+#include "admin.h"
 #include "config.h"
 #include "conntab.h"
 #include "reaper.h"
 #include "park.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "server.h"
 #include "shaper.h"
@@ -167,6 +169,7 @@ shutdown_gracefully(const struct config *cfg)
 		_exit(1);
 	}
 	server_stop();
+	admin_stop();
 	upstream_stop();
 	reaper_stop();
 	conntab_free();
@@ -216,6 +219,8 @@ main(int argc, char **argv)
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatal("curl_global_init failed");
+	if (metrics_init() == -1)
+		fatal("out of memory");
 	limit = connection_budget(&cfg, &nfd);
 	if (tlspush_init(nfd) == -1)
 		fatal("out of memory");
@@ -235,6 +240,8 @@ main(int argc, char **argv)
 		fatal("cannot start the backend thread");
 	if (server_start(&cfg, cfg.tls ? &pem : NULL, limit, err,
 	    sizeof(err)) == -1)
+		fatal("%s", err);
+	if (admin_start(&cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	config_log(&cfg);
 	shaper_log(&lim, cfg.trusted_proxies);

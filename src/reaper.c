@@ -11,6 +11,7 @@
 
 #include "conntab.h"
 #include "log.h"
+#include "metrics.h"
 #include "reaper.h"
 
 #define REAPER_BATCH_NS	(250 * 1000000ULL)
@@ -42,6 +43,13 @@ end(int fd, enum conntab_phase phase, void *arg)
 
 	(void)shutdown(fd, SHUT_RDWR);
 	t->n[phase]++;
+	if (phase == CT_HANDSHAKE) {
+		metrics_add(MC_DEADLINE_HANDSHAKE, 1);
+		metrics_add(MC_TLS_FAILURES, 1);
+	} else if (phase == CT_HEADERS)
+		metrics_add(MC_DEADLINE_HEADERS, 1);
+	else if (phase == CT_IDLE)
+		metrics_add(MC_DEADLINE_IDLE, 1);
 }
 
 static void *

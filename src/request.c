@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "metrics.h"
 #include "request.h"
 
 static atomic_uint live;
@@ -103,6 +104,8 @@ request_suspend(struct request *r, enum req_wait why)
 	if (!request_gate_enter())
 		return false;
 	r->wait = why;
+	if (why == WAIT_TOKENS)
+		r->t_wait = request_now();
 	MHD_suspend_connection(r->con);
 	return true;
 }
@@ -120,6 +123,8 @@ request_wake(struct request *r, unsigned mask)
 
 	pthread_mutex_lock(&r->lock);
 	wake = r->wait != WAIT_NONE && (mask & WAKE(r->wait)) != 0;
+	if (wake && r->wait == WAIT_TOKENS)
+		metrics_add(MC_TOKEN_WAIT_NS, request_now() - r->t_wait);
 	if (wake)
 		r->wait = WAIT_NONE;
 	pthread_mutex_unlock(&r->lock);

@@ -162,6 +162,7 @@ struct request {
 
 	enum req_upstream	 up;			/* [L] */
 	enum req_wait		 wait;			/* [L] */
+	uint64_t		 t_wait;		/* [L] ns, WAIT_TOKENS began */
 	CURLcode		 result;		/* [L] */
 	bool			 gone;			/* [L] client side ended */
 	bool			 hup;			/* [L] client hung up */

@@ -24,7 +24,9 @@
 
 #include "headers.h"
 #include "httpcheck.h"
+#include "accesslog.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "s3err.h"
 #include "server.h"
@@ -76,6 +78,10 @@ static atomic_bool		 draining;	/* server_quiesce() was called */
 /* Connections refused by admit(), and when that was last logged (ns):
  * one line a second at most, however many. */
 static atomic_uint_fast64_t	 refused_accepts, refused_logged;
+/* Set by the worker thread that ends a request because its client left,
+ * just before libmicrohttpd logs why it closes the connection: that
+ * line is the access log's 499, not an error (mhd_logger()). */
+static _Thread_local bool	 client_left;
 
 /* Per client connection (libmicrohttpd's socket context); touched only
  * by the worker thread that runs the connection. */
@@ -145,8 +151,10 @@ admit(int fd, const struct sockaddr *sa)
 	    NULL) {
 		if (kick)
 			reaper_kick();
+		metrics_add(MC_CONN_ACCEPTED, 1);
 		return 0;
 	}
+	metrics_add(MC_CONN_REFUSED, 1);
 	atomic_fetch_add(&refused_accepts, 1);
 	now = request_now();
 	last = atomic_load(&refused_logged);
@@ -220,8 +228,14 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		tlspush_forget(c->fd);
 		park_forget(c->fd);
 	}
-	if (c != NULL)
+	if (c != NULL) {
+		/* One closed at its handshake deadline was counted by the
+		 * reaper (CT_EXPIRED now). */
+		if (cfg->tls && c->ct != NULL &&
+		    conntab_phase(c->ct) == CT_HANDSHAKE)
+			metrics_add(MC_TLS_FAILURES, 1);
 		conntab_close(c->ct);
+	}
 	free(c);
 	*ctx = NULL;
 }
@@ -237,7 +251,30 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	len = strlen(msg);
 	while (len > 0 && msg[len - 1] == '\n')
 		msg[--len] = '\0';
+	if (client_left && (strstr(msg, "Application reported internal "
+	    "error") != NULL || strstr(msg, "application reported error "
+	    "generating data") != NULL)) {
+		client_left = false;
+		return;
+	}
+	/* libmicrohttpd's words for any failed handshake: a client that
+	 * closed during it, a port scanner, plain HTTP on the TLS port.  The
+	 * client's doing, counted in the metrics: not an error of ours. */
+	if (strstr(msg, "received handshake message out of context") != NULL) {
+		log_info("http: a client's TLS handshake failed (it closed "
+		    "the connection or sent no valid TLS)");
+		return;
+	}
 	log_error("http: %s", msg);
+}
+
+/* Ends the request of a client that hung up (see client_left). */
+static enum MHD_Result
+hung_up(struct request *r)
+{
+	pthread_mutex_unlock(&r->lock);
+	client_left = true;
+	return MHD_NO;
 }
 
 /* Adds the deployment's security headers to an HTTPS response, each only
@@ -294,6 +331,7 @@ reply_error(struct request *r, enum s3err err, const char *detail, bool close)
 		pthread_mutex_lock(&r->lock);
 		r->bytes_out = (uint64_t)len;	/* sent with the reply */
 		pthread_mutex_unlock(&r->lock);
+		metrics_add(MC_BYTES_OUT, (uint64_t)len);
 	}
 	resp = MHD_create_response_from_buffer((size_t)len, body,
 	    MHD_RESPMEM_MUST_COPY);
@@ -672,9 +710,13 @@ on_first(struct request *r, const char *url, const char *method,
 	 * bodies (upload rate); HEAD and DELETE are neither limited nor
 	 * counted, as in the deployment.  They key on the same joined
 	 * X-Forwarded-For list the backend gets. */
-	if (strcmp(method, "GET") == 0 && shaper_enter(r, false, xff) == -1) {
-		ret = respond_error(r, S3ERR_SLOW_DOWN, NULL);
-		goto out;
+	if (strcmp(method, "GET") == 0) {
+		if (shaper_enter(r, false, xff) == -1) {
+			metrics_add(MC_SLOWDOWN, 1);
+			ret = respond_error(r, S3ERR_SLOW_DOWN, NULL);
+			goto out;
+		}
+		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, 1);
 	}
 	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&
 	    r->has_body)
@@ -729,10 +771,8 @@ on_body(struct request *r, const char *data, size_t *size)
 	size_t n, want;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->hup) {
-		pthread_mutex_unlock(&r->lock);
-		return MHD_NO;
-	}
+	if (r->hup)
+		return hung_up(r);
 	if (r->early || r->up == UP_DONE || r->up == UP_FAILED) {
 		pthread_mutex_unlock(&r->lock);
 		return discard(r, size);
@@ -765,6 +805,7 @@ on_body(struct request *r, const char *data, size_t *size)
 		data += n;
 		*size -= n;
 		r->bytes_in += n;
+		metrics_add(MC_BYTES_IN, n);
 	}
 	if (r->up_paused && r->upload.len > 0 &&
 	    (r->upload.len >= UPLOAD_WAKE_BYTES || *size > 0 ||
@@ -849,7 +890,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	now = request_now();
 	drain_check(r, now);
 	if (r->hup || r->gone) {
-		pthread_mutex_unlock(&r->lock);
+		(void)hung_up(r);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	if ((n = r->down.len < max ? r->down.len : max) > 0 && r->credit > 0) {
@@ -887,6 +928,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	tlspush_more(r->client_fd, n > 0 && r->down.len > 0 &&
 	    (r->credit > 0 || !shaper_limits(r)));
 	if (n > 0) {
+		metrics_add(MC_BYTES_OUT, n);
 		r->t_handed = now;
 		if (r->t_first_out == 0)
 			r->t_first_out = now;
@@ -1076,10 +1118,8 @@ on_final(struct request *r)
 	bool wake = false;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->hup) {
-		pthread_mutex_unlock(&r->lock);
-		return MHD_NO;
-	}
+	if (r->hup)
+		return hung_up(r);
 	if (!r->upload_eof) {
 		r->upload_eof = true;
 		if (r->up_paused) {
@@ -1116,10 +1156,8 @@ on_continue(struct request *r)
 	bool now;
 
 	pthread_mutex_lock(&r->lock);
-	if (r->hup) {
-		pthread_mutex_unlock(&r->lock);
-		return MHD_NO;
-	}
+	if (r->hup)
+		return hung_up(r);
 	if (r->up == UP_PENDING && !r->want_body) {
 		now = request_suspend(r, WAIT_CONTINUE);
 		pthread_mutex_unlock(&r->lock);
@@ -1223,48 +1261,34 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	return r;
 }
 
-static void
-format_time(char *buf, size_t len)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(buf, len, "%d/%b/%Y:%H:%M:%S +0000", &tm);
-}
-
 /* Writes r's access-log line.  bytes and up_s (seconds to the backend's
  * headers, -1 if none) are read under r's lock by the caller. */
 static void
 log_request(struct request *r, bool aborted, uint64_t bytes, double up_s)
 {
-	char when[64], upstream[48], redacted[2048];
-	/* Escaped, each byte at most 4: the target cut at 2 KiB. */
-	char target[4 * sizeof(redacted)], method[4 * sizeof(r->method)];
-	char version[4 * sizeof(r->version)];
+	char line[ACCESSLOG_LINE_MAX + 1], redacted[2048];
+	struct accesslog_entry e;
 
-	format_time(when, sizeof(when));
-	/* Backend status and time to its headers, "-" when there were none. */
-	if (up_s >= 0)
-		snprintf(upstream, sizeof(upstream), "%ld %.3f", r->status, up_s);
-	else
-		snprintf(upstream, sizeof(upstream), "- -");
-	/* What the client wrote is escaped as nginx does: it can forge no
-	 * field and no line. */
+	memset(&e, 0, sizeof(e));
+	clock_gettime(CLOCK_REALTIME, &e.when);
+	e.id = r->id;
+	e.client = r->client_addr;
+	e.method = r->method;
+	/* Signatures masked; what the client wrote is escaped there, so it
+	 * can forge no field and no line. */
 	target_redact(r->target, redacted, sizeof(redacted));
-	log_escape(target, sizeof(target), redacted, strlen(redacted));
-	log_escape(method, sizeof(method), r->method, strlen(r->method));
-	log_escape(version, sizeof(version), r->version, strlen(r->version));
-	log_access("%s - - [%s] \"%s %s %s\" %u %llu %.3f upstream=%s"
-	    "%s%s%s%s%s%s%s", r->client_addr, when, method[0] ? method : "-",
-	    target, version, r->log_status, (unsigned long long)bytes,
-	    (double)(request_now() - r->t_start) / 1e9, upstream,
-	    aborted ? " aborted" : "",
-	    r->upstream_error ? " upstream-error=\"" : "",
-	    r->upstream_error ? r->upstream_error : "",
-	    r->upstream_error ? "\"" : "",
-	    r->refused ? " refused=\"" : "", r->refused ? r->refused : "",
-	    r->refused ? "\"" : "");
+	e.target = redacted;
+	e.version = r->version;
+	e.status = r->log_status;
+	e.bytes = bytes;
+	e.duration = (double)(request_now() - r->t_start) / 1e9;
+	e.up_status = r->status;
+	e.up_headers = up_s;
+	e.aborted = aborted;
+	e.upstream_error = r->upstream_error;
+	e.refused = r->refused;
+	accesslog_format(line, &e, cfg->access_log_json);
+	log_access("%s", line);
 }
 
 static void
@@ -1274,6 +1298,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct request *r = *con_cls;
 	uint64_t bytes;
 	double up_s = -1;
+	bool left;
 
 	(void)cls;
 	/* Until the next request's first bytes (or the end). */
@@ -1297,17 +1322,33 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 			r->refused = "refused by the HTTP parser";
 		}
 	}
+	if (r->shaped && strcmp(r->method, "GET") == 0)
+		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, (uint64_t)-1);
 	shaper_leave(r);	/* the max-connections slot is free now */
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;
-	if (r->up == UP_FAILED && r->upstream_error == NULL)
+	left = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && (r->hup ||
+	    toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
+	    toe == MHD_REQUEST_TERMINATED_READ_ERROR);
+	/* A transfer we cancelled because the client left did not fail. */
+	if (r->up == UP_FAILED && r->upstream_error == NULL &&
+	    !(left && r->result == CURLE_ABORTED_BY_CALLBACK))
 		r->upstream_error = curl_easy_strerror(r->result);
-	if (r->t_headers != 0)
+	if (r->t_headers != 0) {
 		up_s = (double)(r->t_headers - r->t_start) / 1e9;
+		metrics_observe(MH_BACKEND_HEADERS, r->t_headers - r->t_start);
+	}
 	pthread_mutex_unlock(&r->lock);
 	if (r->state != REQ_NEW)
 		upstream_post(r, CMD_CANCEL, true);
+	/* A client that left before the whole answer is 499, as nginx logs
+	 * it, unless the backend's failure cut the answer first (then the
+	 * status sent and upstream-error say what happened). */
+	if (left && r->upstream_error == NULL)
+		r->log_status = 499;
+	metrics_request(metrics_method(r->method), r->log_status);
+	metrics_observe(MH_DURATION, request_now() - r->t_start);
 	/* The escaping is not done for a log nobody reads. */
 	if (log_access_enabled())
 		log_request(r, toe != MHD_REQUEST_TERMINATED_COMPLETED_OK, bytes,
@@ -1401,6 +1442,12 @@ server_quiesce(void)
 {
 	atomic_store(&draining, true);
 	listener_close();
+}
+
+bool
+server_draining(void)
+{
+	return atomic_load(&draining);
 }
 
 void

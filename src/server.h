@@ -6,6 +6,8 @@
 #ifndef SERVER_H
 #define SERVER_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "tls.h"
 
@@ -15,6 +17,8 @@ int	server_start(const struct config *cfg, const struct tls_pem *pem,
 	    unsigned connection_limit, char *err, size_t errlen);
 /* Stops accepting new connections (the listening socket is closed). */
 void	server_quiesce(void);
+/* Whether server_quiesce() was called (SIGTERM: draining).  Any thread. */
+bool	server_draining(void);
 /* Stops the daemon; every connection must have been resumed first. */
 void	server_stop(void);
 

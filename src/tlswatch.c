@@ -10,6 +10,7 @@
 #include <gnutls/gnutls.h>
 
 #include "conntab.h"
+#include "metrics.h"
 #include "park.h"
 #include "reaper.h"
 #include "request.h"
@@ -62,8 +63,10 @@ hook(gnutls_session_t s, unsigned htype, unsigned when, unsigned incoming,
 	(void)htype;
 	(void)when;
 	(void)msg;
-	if (incoming)
+	if (incoming) {
+		metrics_add(MC_TLS_HANDSHAKES, 1);
 		enter(gnutls_transport_get_int(s), CT_HANDSHAKE, CT_HEADERS);
+	}
 	return 0;
 }
 

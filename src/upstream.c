@@ -19,6 +19,7 @@
 #include "headers.h"
 #include "httpcheck.h"
 #include "log.h"
+#include "metrics.h"
 #include "shaper.h"
 #include "upstream.h"
 
@@ -55,6 +56,7 @@ static char		 ca_path[64];
 static struct request	*active;	/* [C] started, not yet cancelled */
 static atomic_bool	 stopping;	/* thread should exit */
 static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
+static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
 
 /* [C] Per backend descriptor, for connection sockets this thread opened
  * (on_open()).  Waiting to read only, they are registered edge-triggered
@@ -420,6 +422,8 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_lock(&r->lock);
 		r->up = UP_HEADERS;
 		r->t_headers = request_now();
+		atomic_store_explicit(&last_answer, r->t_headers,
+		    memory_order_relaxed);
 		if (nobody)
 			r->body_in = true;
 		/* An error answer before the whole body was sent (a 403 or
@@ -627,6 +631,47 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 
 /* --- transfers (curl thread) ---------------------------------------------- */
 
+/* Counts a failed transfer by kind (metrics.h).  A transfer ended by us
+ * (the client's side finished or hung up, shutdown: aborted by callback;
+ * a stall is a timeout by then) is no backend error. */
+static void
+count_failure(const struct request *r, CURLcode code)
+{
+	enum metrics_backend_error kind;
+
+	if (code == CURLE_OK || code == CURLE_ABORTED_BY_CALLBACK ||
+	    r->cancelled || atomic_load(&aborting))
+		return;
+	if (r->bad_response != NULL)
+		kind = MB_INVALID;
+	else switch (code) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		kind = MB_CONNECT;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		kind = MB_TIMEOUT;
+		break;
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		kind = MB_RESET;
+		break;
+	case CURLE_PARTIAL_FILE:
+		kind = MB_TRUNCATED;
+		break;
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+		kind = MB_INVALID;
+		break;
+	default:
+		kind = MB_OTHER;
+	}
+	metrics_backend_error(kind);
+}
+
 /* Ends r's transfer with `code` (CURLE_OK for success), wakes the client. */
 static void
 finish(struct request *r, CURLcode code)
@@ -640,6 +685,7 @@ finish(struct request *r, CURLcode code)
 		code = CURLE_OK;
 	else if (r->stalled)
 		code = CURLE_OPERATION_TIMEDOUT;
+	count_failure(r, code);
 	pthread_mutex_lock(&r->lock);
 	if (r->up != UP_DONE && r->up != UP_FAILED) {
 		r->result = code;
@@ -647,6 +693,23 @@ finish(struct request *r, CURLcode code)
 	}
 	pthread_mutex_unlock(&r->lock);
 	request_wake(r, WAKE_ANY);
+}
+
+void
+upstream_tls_setopt(CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->upstream_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->upstream_verify ? 2L : 0L);
+	if (ca_fd >= 0)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca_path);
+	else if (cfg->upstream_ca[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->upstream_ca);
+}
+
+uint64_t
+upstream_last_answer(void)
+{
+	return atomic_load_explicit(&last_answer, memory_order_relaxed);
 }
 
 static int
@@ -700,12 +763,7 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
 	    (long)((cfg->stall_timeout_ms + 999) / 1000) + 10);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, cfg->upstream_verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, cfg->upstream_verify ? 2L : 0L);
-	if (ca_fd >= 0)
-		curl_easy_setopt(e, CURLOPT_CAINFO, ca_path);
-	else if (cfg->upstream_ca[0] != '\0')
-		curl_easy_setopt(e, CURLOPT_CAINFO, cfg->upstream_ca);
+	upstream_tls_setopt(e);
 
 	r->sent_all = true;
 	if (r->head)

@@ -7,6 +7,9 @@
 #define UPSTREAM_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
 
 #include "config.h"
 #include "request.h"
@@ -58,4 +61,10 @@ void	upstream_kick(void);
 void	upstream_abort_all(void);
 /* Shutdown, main thread: stops and joins the curl thread, frees. */
 void	upstream_stop(void);
+/* Sets the backend's TLS options (verify, CA) on an easy handle of the
+ * caller's thread (the readiness probe, admin.h).  Any thread. */
+void	upstream_tls_setopt(CURL *e);
+/* request_now() of the last response headers from the backend, any
+ * status; 0 before the first.  Any thread. */
+uint64_t upstream_last_answer(void);
 #endif

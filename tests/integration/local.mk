@@ -20,6 +20,7 @@ integration_tests = \
 	tests/integration/headers_large.sh \
 	tests/integration/client_abort.sh \
 	tests/integration/access_log.sh \
+	tests/integration/metrics_prometheus.sh \
 	tests/integration/upstream_tls.sh \
 	tests/integration/cli.sh \
 	tests/integration/aws_chunked.sh \

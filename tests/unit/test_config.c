@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "config.h"
 
@@ -280,4 +283,70 @@ Test(config, reload_names_restart_only_options, .init = clean_env)
 	cr_assert_eq(config_restart_only(&a, &a), 0);
 	config_free(&a);
 	config_free(&b);
+}
+
+Test(config, hostport_parses_ipv4_ipv6_and_any)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	char err[256];
+	const struct sockaddr_in *a4 = (const void *)&ss;
+	const struct sockaddr_in6 *a6 = (const void *)&ss;
+
+	cr_assert_eq(config_hostport("127.0.0.1:9100", &ss, &len, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ss.ss_family, AF_INET);
+	cr_assert_eq(ntohs(a4->sin_port), 9100);
+	cr_assert_eq(ntohl(a4->sin_addr.s_addr), 0x7f000001);
+	cr_assert_eq(len, sizeof(struct sockaddr_in));
+	cr_assert_eq(config_hostport(":9100", &ss, &len, err, sizeof(err)), 0);
+	cr_assert_eq(a4->sin_addr.s_addr, htonl(INADDR_ANY));
+	cr_assert_eq(config_hostport("[::1]:65535", &ss, &len, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ss.ss_family, AF_INET6);
+	cr_assert_eq(ntohs(a6->sin6_port), 65535);
+	cr_assert(IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr));
+}
+
+Test(config, hostport_refuses_what_is_not_numeric_host_and_port)
+{
+	static const char *bad[] = { "", "9100", "localhost:9100",
+	    "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:9x",
+	    "::1:9100", "[::1]", "[zz]:1", "1.2.3.4.5:80",
+	    "127.0.0.1:99999999999999999999" };
+	struct sockaddr_storage ss;
+	unsigned len, i;
+	char err[256];
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(config_hostport(bad[i], &ss, &len, err,
+		    sizeof(err)), -1, "'%s' accepted", bad[i]);
+}
+
+Test(config, metrics_and_log_format_are_checked, .init = clean_env)
+{
+	struct config c;
+	char err[512];
+	char *a1[] = { "storage-proxy", "--metrics-listen", "localhost:9100",
+	    NULL };
+	char *a2[] = { "storage-proxy", "--metrics-listen", "127.0.0.1:9000",
+	    "--tls", "off", NULL };
+	char *a3[] = { "storage-proxy", "--access-log-format", "xml",
+	    "--tls", "off", NULL };
+	char *a4[] = { "storage-proxy", "--access-log-format", "json",
+	    "--metrics-listen", "[::1]:9100", "--tls", "off", NULL };
+
+	cr_assert_eq(load(&c, a1, err), -1);
+	cr_assert_not_null(strstr(err, "metrics-listen"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a2, err), -1);
+	cr_assert_not_null(strstr(err, "S3 port"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a3, err), -1);
+	cr_assert_not_null(strstr(err, "access-log-format"), "%s", err);
+	config_free(&c);
+	cr_assert_eq(load(&c, a4, err), 0, "%s", err);
+	cr_assert(c.access_log_json);
+	cr_assert_str_eq(c.metrics_listen, "[::1]:9100");
+	config_free(&c);
 }
