@@ -1,10 +1,10 @@
 #!/bin/bash
 # The container's HEALTHCHECK: GET /healthz on the metrics listener
-# (METRICS_LISTEN, ADDR:PORT) must answer 200.  Bash's /dev/tcp rather
-# than curl, which the image does not have (Debian's curl package would
-# bring OpenSSL's libcurl4).  Exit 0 healthy, 1 not.
+# (STORAGE_PROXY_METRICS_LISTEN, ADDR:PORT) must answer 200.  Bash's
+# /dev/tcp rather than curl, which the image does not have (Debian's curl
+# package would bring OpenSSL's libcurl4).  Exit 0 healthy, 1 not.
 set -eu
-listen=${METRICS_LISTEN:-0.0.0.0:9100}
+listen=${STORAGE_PROXY_METRICS_LISTEN:-0.0.0.0:9100}
 port=${listen##*:}
 host=${listen%:*}
 host=${host#[}

@@ -196,8 +196,8 @@ CMD-SHELL) hc=(/bin/sh -c "${hc[1]}") ;;
 esac
 env=$(buildah inspect --type image \
     --format '{{range .Docker.Config.Env}}{{.}}{{"\n"}}{{end}}' "$TAG")
-metrics=$(printf '%s\n' "$env" | sed -n 's/^METRICS_LISTEN=//p')
-[ -n "$metrics" ] || fail "the image sets no METRICS_LISTEN"
+metrics=$(printf '%s\n' "$env" | sed -n 's/^STORAGE_PROXY_METRICS_LISTEN=//p')
+[ -n "$metrics" ] || fail "the image sets no STORAGE_PROXY_METRICS_LISTEN"
 # shellcheck disable=SC2016 # a Go template, not shell
 ports=$(buildah inspect --type image \
     --format '{{range $p, $v := .Docker.Config.ExposedPorts}}{{$p}} {{end}}' "$TAG")
@@ -206,7 +206,7 @@ for p in 9000/tcp 9100/tcp; do
 	*) fail "the image does not expose $p (EXPOSE $ports)" ;;
 	esac
 done
-ok "USER $user, ENTRYPOINT ${entrypoint[*]}, HEALTHCHECK ${hc[*]}, METRICS_LISTEN=$metrics, EXPOSE $ports"
+ok "USER $user, ENTRYPOINT ${entrypoint[*]}, HEALTHCHECK ${hc[*]}, STORAGE_PROXY_METRICS_LISTEN=$metrics, EXPOSE $ports"
 
 ctr=$(buildah from --pull-never "$TAG") || fail "buildah from $TAG failed"
 CTRS="$CTRS $ctr"
@@ -226,10 +226,9 @@ dev=$(run_in dpkg-query -W -f '${Package}\n' |
 ok "no -dev package, compiler or make in the image"
 version=$(run_in "${entrypoint[@]}" --version) || fail "${entrypoint[*]} --version failed"
 ok "runs: $version"
-has_metrics=no
-if run_in "${entrypoint[@]}" --help | grep -q -- --metrics-listen; then
-	has_metrics=yes
-fi
+# The HEALTHCHECK needs the metrics listener.
+run_in "${entrypoint[@]}" --help | grep -q -- --metrics-listen ||
+	fail "this storage-proxy has no --metrics-listen for the HEALTHCHECK"
 
 # --- the health check command, against a stand-in /healthz ---------------------
 # Checked with any binary: the script answers 0 for a 200 and fails for
@@ -254,7 +253,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$hport" \
 hpid=$!
 PIDS="$PIDS $hpid"
 wait_port "$hport" "$hpid" "stand-in health server"
-RUN_OPTS=(-e "METRICS_LISTEN=0.0.0.0:$hport")
+RUN_OPTS=(-e "STORAGE_PROXY_METRICS_LISTEN=0.0.0.0:$hport")
 run_in "${hc[@]}" >"$W/hc.log" 2>&1 ||
 	fail "HEALTHCHECK fails against a /healthz that answers 200: $(cat "$W/hc.log")"
 rm "$W/www/healthz"
@@ -298,7 +297,7 @@ fi
 mport=${metrics##*:}
 if port_busy "$mport"; then
 	mport=$(free_port)
-	RUN_OPTS+=(-e "METRICS_LISTEN=0.0.0.0:$mport")
+	RUN_OPTS+=(-e "STORAGE_PROXY_METRICS_LISTEN=0.0.0.0:$mport")
 	log "port ${metrics##*:} is taken here: metrics on $mport"
 fi
 run_in "${entrypoint[@]}" >"$W/proxy.log" 2>"$W/proxy-err.log" &
@@ -332,19 +331,17 @@ ok "8 MiB object up and down through the image over TLS: sha256 $a"
 
 # The health check against the proxy itself, from inside the image.
 hc_env=()
-[ "$mport" = "${metrics##*:}" ] || hc_env=(-e "METRICS_LISTEN=0.0.0.0:$mport")
-if [ "$has_metrics" = yes ]; then
-	i=0
-	RUN_OPTS=("${hc_env[@]}")
-	until run_in "${hc[@]}" >"$W/hc.log" 2>&1; do
-		i=$((i + 1))
-		[ "$i" -lt 20 ] || fail "HEALTHCHECK fails on the running proxy: $(cat "$W/hc.log")"
-		sleep 0.5
-	done
-	ok "HEALTHCHECK passes on the running proxy (metrics on port $mport)"
-else
-	log "NOT CHECKED: HEALTHCHECK on the running proxy; this storage-proxy has no --metrics-listen yet"
-fi
+[ "$mport" = "${metrics##*:}" ] || hc_env=(-e "STORAGE_PROXY_METRICS_LISTEN=0.0.0.0:$mport")
+RUN_OPTS=("${hc_env[@]}")
+i=0
+until run_in "${hc[@]}" >"$W/hc.log" 2>&1; do
+	i=$((i + 1))
+	[ "$i" -lt 20 ] || fail "HEALTHCHECK fails on the running proxy: $(cat "$W/hc.log")"
+	sleep 0.5
+done
+ready=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz") || true
+[ "$ready" = 200 ] || fail "/readyz answers '$ready', not 200"
+ok "HEALTHCHECK passes on the running proxy; /readyz 200 (metrics on port $mport)"
 
 kill "$ppid"
 wait "$rpid" 2>/dev/null || true
