@@ -21,6 +21,8 @@ integration_tests = \
 	tests/integration/client_abort.sh \
 	tests/integration/access_log.sh \
 	tests/integration/metrics_prometheus.sh \
+	tests/integration/access_log_json.sh \
+	tests/integration/health.sh \
 	tests/integration/upstream_tls.sh \
 	tests/integration/cli.sh \
 	tests/integration/aws_chunked.sh \

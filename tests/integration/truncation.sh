@@ -9,7 +9,8 @@ make_cert "$T/cert"
 SIZE=1048576
 for mode in short chunked; do
 	start_py "fault-$mode" fault_server.py --mode "$mode" --size "$SIZE"
-	start_proxy --upstream "http://127.0.0.1:$PY_PORT"
+	MP=$(free_port)
+	start_proxy --upstream "http://127.0.0.1:$PY_PORT" --metrics-listen "127.0.0.1:$MP"
 	errs=0 statuses=0
 	for i in $(seq 20); do
 		rc=0
@@ -26,6 +27,14 @@ for mode in short chunked; do
 	done
 	ok "$mode: 20 truncated GETs, $errs curl errors ($(sort -u "$T/curl.err" |
 		sed 's/ with .*//' | head -n 1)), $statuses 5xx answers, 0 clean"
+	# Each is a backend error in the metrics, as truncated (or reset when
+	# the connection dies before the body).
+	n=$(curl -sS "http://127.0.0.1:$MP/metrics" | awk '
+		/^storage_proxy_backend_errors_total\{kind="(truncated|reset)"\}/ { s += $2 }
+		END { print s + 0 }')
+	[ "$n" = 20 ] || fail "$mode: $n backend errors truncated or reset counted, not 20"
+	ok "$mode: 20 backend errors counted ($(curl -sS "http://127.0.0.1:$MP/metrics" |
+		grep -E '^storage_proxy_backend_errors_total.* [1-9]' | tr '\n' ' '))"
 	proxy_alive
 	kill "$PROXY_PID"
 	: >"$T/curl.err"
