@@ -25,7 +25,7 @@ for i in 1 2 3; do
 		fail "a stalled download completed"
 	cancelled_within_1s "client left after 1 s"
 done
-grep -q '" 200 1024 .* aborted' "$T/proxy.log" || fail "access log does not show the aborted download: $(tail -n 2 "$T/proxy.log")"
+grep -q '" 499 1024 .* aborted' "$T/proxy.log" || fail "access log does not show the aborted download: $(tail -n 2 "$T/proxy.log")"
 ok "access log records the aborted downloads"
 proxy_alive
 
