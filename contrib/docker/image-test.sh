@@ -117,7 +117,7 @@ security=$(apt_uris | grep -E '/debian-security/?$' | head -n 1 || true)
 LOCAL_BASE=localhost/debian:12-slim
 
 # make_base: Debian 12 minbase (what debian:12-slim is, less the trimming)
-# from the debootstrap tarball, made once and kept IMAGE_TEST_CACHE for
+# from the debootstrap tarball, made once and kept in IMAGE_TEST_CACHE for
 # 30 days; the image's apt-get update brings current packages anyway.
 make_base() {
 	cache=${IMAGE_TEST_CACHE:-/var/cache/storage-proxy-image-test}
