@@ -76,7 +76,8 @@ integration_tests = \
 	tests/integration/stalled_headers.sh \
 	tests/integration/slowloris.sh \
 	tests/integration/address_cap.sh \
-	tests/integration/client_limit.sh
+	tests/integration/client_limit.sh \
+	tests/integration/systemd_unit.sh
 
 integration_extra = $(integration_tests) \
 	tests/integration/lib.sh \
