@@ -43,7 +43,7 @@ case $level in
 esac
 ok "systemd-analyze security: exposure $level"
 
-# ExecStart with the sample configuration and the credentials it is given.
+# ExecStart with the sample configuration and a certificate.
 make_cert "$T/cert"
 cmd=$(sed -n 's/^ExecStart=//p' "$T/unit/storage-proxy.service")
 read -r -a argv <<<"${cmd//\/etc\/storage-proxy.conf/$HERE/../../etc/storage-proxy.conf}"
