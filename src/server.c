@@ -248,11 +248,24 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 	*ctx = NULL;
 }
 
+/* libmicrohttpd's messages about what a client did (left mid-request or
+ * mid-answer, sent a request it refused itself): the access log has the
+ * request with its status, 499 or the library's 4xx; not our errors. */
+static const char *const by_client[] = {
+	"Connection was closed by remote side",
+	"Socket has been disconnected when reading request",
+	"Connection socket is closed when reading request",
+	"Failed to send the response",
+	"Failed to send the chunked response body",
+	"Failed to send the footers",
+	"Error processing request (HTTP response code is 4",
+};
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	size_t len;
+	size_t len, i;
 
 	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -273,6 +286,11 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 		    "the connection or sent no valid TLS)");
 		return;
 	}
+	for (i = 0; i < sizeof(by_client) / sizeof(by_client[0]); i++)
+		if (strncmp(msg, by_client[i], strlen(by_client[i])) == 0) {
+			log_info("http: client: %s", msg);
+			return;
+		}
 	log_error("http: %s", msg);
 }
 
@@ -893,6 +911,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t n;
 
 	(void)pos;
+	client_left = false;	/* a flag left by a request without a log */
 	pthread_mutex_lock(&r->lock);
 	r->refill = false;
 	now = request_now();
@@ -1230,6 +1249,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	struct request *r = *con_cls;
 
 	(void)cls;
+	client_left = false;	/* a flag left by a request without a log */
 	/* url is decoded and without query: r->target is forwarded. */
 	if (r == NULL)
 		return MHD_NO;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # --access-log-format json: one JSON object per line with the combined
 # line's fields and the request id, signatures masked, hostile bytes
-# escaped; a client that leaves mid-download logs 499 and no error line.
+# escaped; a client that leaves mid-download or mid-upload logs 499 and
+# no error line.
 . "$(dirname "$0")/lib.sh"
 
 make_cert "$T/cert"
@@ -21,6 +22,9 @@ $CURL -o /dev/null "$PROXY_URL/jsonlog/missing" || fail "GET of a missing key fa
 # A client that leaves after about 1 MiB of a throttled 4 MiB download.
 $CURL -o /dev/null --max-time 1 "$PROXY_URL/jsonlog/obj" 2>/dev/null &&
 	fail "the throttled download ended within 1 s"
+# And one that leaves an upload after about 200 KiB.
+$CURL -o /dev/null --max-time 1 --limit-rate 200k -T "$T/obj" \
+	"$PROXY_URL/jsonlog/upload" 2>/dev/null && fail "the slow upload ended within 1 s"
 # A request-target with a quote, a backslash and bytes over 0x7f: the
 # proxy forwards it; the log must stay one valid JSON object.
 $PY - "$PROXY_PORT" "$CERT" <<'PY' || fail "raw request failed"
@@ -33,8 +37,8 @@ with socket.create_connection(("127.0.0.1", int(sys.argv[1]))) as raw:
             pass
 PY
 i=0
-until [ "$(wc -l <"$T/proxy.log")" -ge 6 ]; do
-	i=$((i + 1)); [ "$i" -lt 50 ] || fail "expected 6 access lines: $(cat "$T/proxy.log")"
+until [ "$(wc -l <"$T/proxy.log")" -ge 7 ]; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "expected 7 access lines: $(cat "$T/proxy.log")"
 	sleep 0.1
 done
 
@@ -64,14 +68,16 @@ left = [r for r in recs if r["target"] == "/jsonlog/obj" and r["method"] == "GET
 assert left["status"] == 499 and left["aborted"] is True, left
 assert left["upstream_error"] is None, left
 assert 500000 < left["bytes_sent"] < 3000000, left
+up = [r for r in recs if r["target"] == "/jsonlog/upload"][0]
+assert up["method"] == "PUT" and up["status"] == 499 and up["aborted"], up
 odd = [r for r in recs if r["target"].startswith("/jsonlog/q")][0]
 assert odd["target"] == '/jsonlog/q"uo\\te\u00c3\u00a9\u00ff', repr(odd["target"])
 print("access_log_json: ok: %d lines parse; fields, 206, 404, 499 (%d bytes "
       "before the client left), escapes: %r" % (len(recs), left["bytes_sent"],
       odd["target"]))
 PY
-# The client's departure is the access log's 499, not an error.
+# The clients' departures are the access log's 499s, not errors.
 if grep -E 'error|warning' "$T/proxy-err.log"; then
 	fail "error or warning lines on stderr"
 fi
-ok "no error line on stderr for the client that left"
+ok "no error line on stderr for the clients that left (download, upload)"
