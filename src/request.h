@@ -149,6 +149,8 @@ struct request {
 							 * request (access log) */
 	bool			 listed;		/* [C] on the active list */
 	CURL			*easy;			/* [C] */
+	size_t			 easy_chunk;		/* [C] easy's receive buffer
+							   size (upstream.c pool) */
 	uint64_t		 progress_bytes;	/* [C] moved at t_progress */
 	uint64_t		 t_progress;		/* [C] ns, last progress */
 	bool			 stalled;		/* [C] stall timeout hit */

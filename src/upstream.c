@@ -731,13 +731,72 @@ count_failure(const struct request *r, CURLcode code)
 	metrics_backend_error(kind);
 }
 
+/* Easy handles kept for reuse, by receive buffer size: a handle keeps
+ * the buffer it first allocated (libcurl 7.88 refuses CURLOPT_BUFFERSIZE
+ * once it has one, and curl_easy_reset() keeps it), so a handle serves
+ * only requests of its chunk size.  Reuse saves the handle's allocation
+ * and zeroing, and its buffer's, per request.  [C] */
+#define EASY_POOL	64
+static const size_t	 easy_sizes[] = { UPSTREAM_CHUNK_SMALL,
+    UPSTREAM_CHUNK_SHAPED, UPSTREAM_CHUNK_SLOW, UPSTREAM_CHUNK_BIG };
+#define EASY_CLASSES	(sizeof(easy_sizes) / sizeof(easy_sizes[0]))
+static CURL		*easy_pool[EASY_CLASSES][EASY_POOL];
+static unsigned		 easy_n[EASY_CLASSES];
+
+static int
+easy_class(size_t chunk)
+{
+	unsigned i;
+
+	for (i = 0; i < EASY_CLASSES; i++)
+		if (easy_sizes[i] == chunk)
+			return (int)i;
+	return -1;
+}
+
+/* A handle for a transfer of receive buffer size chunk: a kept one, reset
+ * to libcurl's defaults, or a new one.  NULL: out of memory. */
+static CURL *
+easy_get(size_t chunk)
+{
+	int c = easy_class(chunk);
+
+	if (c >= 0 && easy_n[c] > 0)
+		return easy_pool[c][--easy_n[c]];
+	return curl_easy_init();
+}
+
+/* Gives back a handle out of the multi handle, used with chunk. */
+static void
+easy_put(CURL *e, size_t chunk)
+{
+	int c = easy_class(chunk);
+
+	if (c < 0 || easy_n[c] == EASY_POOL) {
+		curl_easy_cleanup(e);
+		return;
+	}
+	curl_easy_reset(e);
+	easy_pool[c][easy_n[c]++] = e;
+}
+
+static void
+easy_free_all(void)
+{
+	unsigned c;
+
+	for (c = 0; c < EASY_CLASSES; c++)
+		while (easy_n[c] > 0)
+			curl_easy_cleanup(easy_pool[c][--easy_n[c]]);
+}
+
 /* Ends r's transfer with `code` (CURLE_OK for success), wakes the client. */
 static void
 finish(struct request *r, CURLcode code)
 {
 	if (r->easy != NULL) {
 		curl_multi_remove_handle(multi, r->easy);
-		curl_easy_cleanup(r->easy);
+		easy_put(r->easy, r->easy_chunk);
 		r->easy = NULL;
 	}
 	if (r->early_end)
@@ -777,7 +836,22 @@ start(struct request *r)
 	CURL *e;
 	int64_t upload_size = -1;
 
-	if ((e = r->easy = curl_easy_init()) == NULL)
+	pthread_mutex_lock(&r->lock);
+	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
+	    UPSTREAM_CHUNK_SMALL;
+	r->down_init = r->chunk;
+	if (r->pace == PACE_SHAPED) {
+		if (r->chunk < UPSTREAM_CHUNK_SHAPED)
+			r->chunk = UPSTREAM_CHUNK_SHAPED;
+		r->down_init = 2 * r->chunk;
+	} else if (r->pace == PACE_SLOW) {
+		if (r->chunk < UPSTREAM_CHUNK_SLOW)
+			r->chunk = UPSTREAM_CHUNK_SLOW;
+		r->down_init = r->chunk;
+	}
+	pthread_mutex_unlock(&r->lock);
+	r->easy_chunk = r->chunk;
+	if ((e = r->easy = easy_get(r->easy_chunk)) == NULL)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
 	/* The URL names the backend; the request-target goes out byte for
@@ -796,20 +870,6 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	pthread_mutex_lock(&r->lock);
-	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
-	    UPSTREAM_CHUNK_SMALL;
-	r->down_init = r->chunk;
-	if (r->pace == PACE_SHAPED) {
-		if (r->chunk < UPSTREAM_CHUNK_SHAPED)
-			r->chunk = UPSTREAM_CHUNK_SHAPED;
-		r->down_init = 2 * r->chunk;
-	} else if (r->pace == PACE_SLOW) {
-		if (r->chunk < UPSTREAM_CHUNK_SLOW)
-			r->chunk = UPSTREAM_CHUNK_SLOW;
-		r->down_init = r->chunk;
-	}
-	pthread_mutex_unlock(&r->lock);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->chunk);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)cfg->connect_timeout_ms);
@@ -845,7 +905,7 @@ start(struct request *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 
 	if (curl_multi_add_handle(multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
+		easy_put(e, r->easy_chunk);
 		r->easy = NULL;
 		return -1;
 	}
@@ -1168,6 +1228,7 @@ upstream_stop(void)
 	atomic_store(&stopping, true);
 	wake();
 	pthread_join(thread, NULL);
+	easy_free_all();
 	curl_multi_cleanup(multi);
 	multi = NULL;
 	close(ep_fd);
