@@ -733,10 +733,14 @@ count_failure(const struct request *r, CURLcode code)
 
 /* Easy handles kept for reuse, by receive buffer size: a handle keeps
  * the buffer it first allocated (libcurl 7.88 refuses CURLOPT_BUFFERSIZE
- * once it has one, and curl_easy_reset() keeps it), so a handle serves
- * only requests of its chunk size.  Reuse saves the handle's allocation
- * and zeroing, and its buffer's, per request.  [C] */
-#define EASY_POOL	64
+ * once it has one, and curl_easy_reset() keeps it, and its upload buffer
+ * too), so a handle serves only requests of its chunk size.  Reuse saves
+ * the handle's allocation and zeroing, and its buffers', per request.
+ * The pool covers the ups and downs of the transfers in flight, not
+ * their number: a few per size, so that idle handles hold little memory
+ * (at most 16 x (32 KiB + 64 KiB upload) per size, and
+ * UPSTREAM_BIG_MAX big ones).  [C] */
+#define EASY_POOL	16
 static const size_t	 easy_sizes[] = { UPSTREAM_CHUNK_SMALL,
     UPSTREAM_CHUNK_SHAPED, UPSTREAM_CHUNK_SLOW, UPSTREAM_CHUNK_BIG };
 #define EASY_CLASSES	(sizeof(easy_sizes) / sizeof(easy_sizes[0]))
@@ -772,7 +776,8 @@ easy_put(CURL *e, size_t chunk)
 {
 	int c = easy_class(chunk);
 
-	if (c < 0 || easy_n[c] == EASY_POOL) {
+	if (c < 0 || easy_n[c] == (easy_sizes[c] == UPSTREAM_CHUNK_BIG ?
+	    UPSTREAM_BIG_MAX : EASY_POOL)) {
 		curl_easy_cleanup(e);
 		return;
 	}
