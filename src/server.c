@@ -1257,9 +1257,12 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 	switch (r->state) {
 	case REQ_NEW:
 		/* Past the header deadline as the headers completed: the
-		 * reaper shut the socket; nothing goes upstream. */
-		if (conn_enter(con, CT_BUSY) == -1)
+		 * reaper shut the socket; nothing goes upstream.  The
+		 * client's slowness, not an error (mhd_logger()). */
+		if (conn_enter(con, CT_BUSY) == -1) {
+			client_left = true;
 			return MHD_NO;
+		}
 		return on_first(r, url, method, version);
 	case REQ_CONTINUE:
 		return on_continue(r);
