@@ -575,19 +575,14 @@ config_hostport(const char *s, struct sockaddr_storage *ss, unsigned *len,
     char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon, *p;
-	unsigned long port = 0;
+	const char *colon;
+	uint64_t port;
 	size_t hl;
 
 	memset(ss, 0, sizeof(*ss));
 	if ((colon = strrchr(s, ':')) == NULL)
 		return errf(err, errlen, "'%s' is not address:port", s);
-	for (p = colon + 1; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) || port > 65535)
-			break;
-		port = port * 10 + (unsigned long)(*p - '0');
-	}
-	if (*p != '\0' || p == colon + 1 || port == 0 || port > 65535)
+	if (units_parse_uint(colon + 1, 65535, &port) == -1 || port == 0)
 		return errf(err, errlen, "'%s': the port is not 1-65535", s);
 	hl = (size_t)(colon - s);
 	if (hl >= sizeof(host))

@@ -742,6 +742,10 @@ on_first(struct request *r, const char *url, const char *method,
 			ret = respond_error(r, S3ERR_SLOW_DOWN, NULL);
 			goto out;
 		}
+		/* One gauge per pace, in the enum's order. */
+		_Static_assert(MC_DOWNLOADS_SLOW - MC_DOWNLOADS_PLAIN ==
+		    PACE_SLOW - PACE_PLAIN && PACE_PLAIN == 0,
+		    "metrics' download gauges follow enum req_pace");
 		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, 1);
 	}
 	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&

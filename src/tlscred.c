@@ -31,20 +31,35 @@ static struct tlscred	*current;
  * unknown.  For the metrics (any thread). */
 static _Atomic int64_t	 not_after;
 
+/* The first certificate of pem's chain, parsed (the caller deinits it),
+ * or NULL. */
+static gnutls_x509_crt_t
+first_cert(const char *pem)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t in;
+
+	in.data = (unsigned char *)pem;
+	in.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+	return crt;
+}
+
 /* The expiry of pem's first certificate, or 0. */
 static int64_t
 expiry(const char *pem)
 {
 	gnutls_x509_crt_t crt;
-	gnutls_datum_t in;
-	time_t t = (time_t)-1;
+	time_t t;
 
-	in.data = (unsigned char *)pem;
-	in.size = (unsigned)strlen(pem);
-	if (gnutls_x509_crt_init(&crt) < 0)
+	if ((crt = first_cert(pem)) == NULL)
 		return 0;
-	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) == 0)
-		t = gnutls_x509_crt_get_expiration_time(crt);
+	t = gnutls_x509_crt_get_expiration_time(crt);
 	gnutls_x509_crt_deinit(crt);
 	return t == (time_t)-1 ? 0 : (int64_t)t;
 }
@@ -171,8 +186,8 @@ tlscred_release(struct tlscred *t)
 int
 tlscred_describe(const char *pem, char *out, size_t outlen)
 {
-	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t in, dn = { NULL, 0 };
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = { NULL, 0 };
 	unsigned char fp[32];
 	size_t fplen = sizeof(fp), i, n;
 	char when[32], hex[3 * sizeof(fp)];
@@ -180,13 +195,9 @@ tlscred_describe(const char *pem, char *out, size_t outlen)
 	time_t exp;
 	int rc = -1;
 
-	in.data = (unsigned char *)pem;
-	in.size = (unsigned)strlen(pem);
-	if (gnutls_x509_crt_init(&crt) < 0)
-		goto out;
-	/* Imports the first certificate of a chain. */
-	if (gnutls_x509_crt_import(crt, &in, GNUTLS_X509_FMT_PEM) < 0 ||
-	    gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0 ||
+	if ((crt = first_cert(pem)) == NULL)
+		return -1;
+	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) < 0 ||
 	    gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fp,
 	    &fplen) < 0 || fplen != sizeof(fp))
 		goto out;
@@ -206,8 +217,7 @@ tlscred_describe(const char *pem, char *out, size_t outlen)
 	rc = 0;
 out:
 	gnutls_free(dn.data);
-	if (crt != NULL)
-		gnutls_x509_crt_deinit(crt);
+	gnutls_x509_crt_deinit(crt);
 	return rc;
 }
 
@@ -220,11 +230,5 @@ tlscred_not_after(void)
 void
 tlscred_free(void)
 {
-	struct tlscred *old;
-
-	pthread_mutex_lock(&lock);
-	old = current;
-	current = NULL;
-	pthread_mutex_unlock(&lock);
-	tlscred_release(old);
+	swap(NULL);
 }

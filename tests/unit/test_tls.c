@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "fixture_cert.h"
+#include "fixture_files.h"
 #include "tls.h"
 
 /* An unrelated key. */
@@ -15,30 +16,12 @@ static const char key_b[] =
 	"5+4SDTHgKAxTh2ohM4Y1ONlti0g2hsN7LulEIU8FOgVecZVKXQba9QKV\n"
 	"-----END PRIVATE KEY-----\n";
 
-static char dir[64];
 
 static void
 setup(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/sp-tls-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-}
-
-static const char *
-file(const char *name, const char *content)
-{
-	static char path[4][128];
-	static int n;
-	char *p = path[n++ % 4];
-	FILE *f;
-
-	snprintf(p, 128, "%s/%s", dir, name);
-	if (content != NULL) {
-		cr_assert_not_null(f = fopen(p, "w"));
-		fputs(content, f);
-		fclose(f);
-	}
-	return p;
 }
 
 static void

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fixture_cert.h"
+#include "fixture_files.h"
 #include "tlscred.h"
 
 /* A second throwaway self-signed P-256 pair (CN test-b, valid to 2126). */
@@ -33,25 +34,7 @@ static const char key_b[] =
 #define FP_B	"17:26:37:D6:C7:5C:1D:21:89:56:49:7C:7C:2F:54:55:FD:F1:76:" \
 		"FF:99:08:D8:64:57:58:F2:64:F3:B4:69:14"
 
-static char dir[64];
 static gnutls_certificate_credentials_t ccred;
-
-static const char *
-file(const char *name, const char *content)
-{
-	static char path[4][128];
-	static int n;
-	char *p = path[n++ % 4];
-	FILE *f;
-
-	snprintf(p, 128, "%s/%s", dir, name);
-	if (content != NULL) {
-		cr_assert_not_null(f = fopen(p, "w"));
-		fputs(content, f);
-		fclose(f);
-	}
-	return p;
-}
 
 static void
 setup(void)
