@@ -168,6 +168,9 @@ struct request {
 	CURLcode		 result;		/* [L] */
 	bool			 gone;			/* [L] client side ended */
 	bool			 hup;			/* [L] client hung up */
+	bool			 curl_done;		/* [L] the curl thread is
+							   done with r: no
+							   CMD_CANCEL needed */
 	bool			 down_paused;		/* [L] curl write paused */
 	bool			 down_grow;		/* [L] paused since last empty */
 	bool			 down_shrink;		/* [L] client stopped draining:

@@ -1333,7 +1333,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	struct request *r = *con_cls;
 	uint64_t bytes;
 	double up_s = -1;
-	bool left;
+	bool left, cancel;
 
 	(void)cls;
 	/* Until the next request's first bytes (or the end). */
@@ -1363,6 +1363,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;
+	cancel = r->state != REQ_NEW && !r->curl_done;
 	left = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && (r->hup ||
 	    toe == MHD_REQUEST_TERMINATED_CLIENT_ABORT ||
 	    toe == MHD_REQUEST_TERMINATED_READ_ERROR);
@@ -1375,7 +1376,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		metrics_observe(MH_BACKEND_HEADERS, r->t_headers - r->t_start);
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (r->state != REQ_NEW)
+	if (cancel)
 		upstream_post(r, CMD_CANCEL, true);
 	/* A client that left before the whole answer is 499, as nginx logs
 	 * it, unless the backend's failure cut the answer first (then the

@@ -39,6 +39,7 @@ static bool		 stopped;	/* [S] */
 static bool		 full_logged;	/* [S] */
 /* Lock-free views for the hot path and the curl thread. */
 static atomic_bool	 rated_down, rated_up;
+static atomic_bool	 limited;	/* any rate or max-connections */
 static atomic_uint_fast64_t next_at;	/* heap[1]'s time; 0: no timer */
 
 /* --- timer heap (shaper lock held) ---------------------------------------- */
@@ -208,6 +209,8 @@ set_rated(void)
 	atomic_store(&rated_down, lim.lim.download_rate > 0 ||
 	    lim.lim.client_rate > 0 || lim.lim.global_rate > 0);
 	atomic_store(&rated_up, lim.lim.upload_rate > 0);
+	atomic_store(&limited, atomic_load(&rated_down) ||
+	    atomic_load(&rated_up) || lim.lim.max_conns > 0);
 }
 
 int
@@ -253,6 +256,14 @@ shaper_enter(struct request *r, bool upload, const char *xff)
 	uint64_t rate;
 	int rc;
 
+	/* Without any limit there is nothing to count or shape: no lock and
+	 * no address resolved.  A request that entered so stays unshaped if
+	 * a reload turns limits on meanwhile. */
+	if (!atomic_load(&limited)) {
+		r->pace = PACE_PLAIN;
+		r->shaped = false;
+		return 0;
+	}
 	pthread_mutex_lock(&lock);
 	rate = lim.lim.download_rate;
 	clientaddr_resolve(&trust, r->client_addr, xff, r->limit_addr,

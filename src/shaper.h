@@ -54,7 +54,8 @@ void	shaper_stop(void);
  * from trusted proxies only) into r->limit_addr and registers r: a GET
  * (upload false) counts against max-connections, a PUT or POST body
  * (upload true) gets the upload rate.  Returns 0, or -1 if the address is
- * at max-connections (r is not registered). */
+ * at max-connections (r is not registered).  With no limit configured at
+ * all, r is not registered either (shaped false), and no lock is taken. */
 int	shaper_enter(struct request *r, bool upload, const char *xff);
 /* Worker, when the response starts: the rate counts from now. */
 void	shaper_start(struct request *r);

@@ -526,8 +526,10 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.)  A
 	 * PACE_SLOW buffer is refilled only when empty, so a whole recv()
 	 * fits; libcurl hands it over in pieces of CURL_MAX_WRITE_SIZE, and
-	 * pausing after the first would strand the rest in libcurl. */
-	if (ring_space(&r->down) < (r->pace == PACE_SLOW ?
+	 * pausing after the first would strand the rest in libcurl.  Once
+	 * the whole body is in, no pause: the transfer ends now, and its
+	 * backend connection goes back to the pool without a resume. */
+	if (!r->body_in && ring_space(&r->down) < (r->pace == PACE_SLOW ?
 	    CURL_MAX_WRITE_SIZE : r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
@@ -1114,8 +1116,16 @@ run_done(void)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    (char **)&r);
 		finish(r, m->data.result);
-		if (r->cancelled)
+		/* A plain transfer's client never waits on this thread once
+		 * the transfer is over (the buffer holds the rest; a waiter
+		 * for tokens needs the hang-up watch): off the list now, and
+		 * the client's end needs no command (curl_done). */
+		if (r->cancelled || r->pace == PACE_PLAIN) {
+			pthread_mutex_lock(&r->lock);
+			r->curl_done = true;
+			pthread_mutex_unlock(&r->lock);
 			list_remove(r);
+		}
 	}
 }
 
