@@ -14,10 +14,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <microhttpd.h>
-
 #include "listener.h"
 #include "log.h"
+#include "upstream.h"
 
 #define BACKLOG		1024
 /* After accept() fails for want of descriptors or memory: the pause
@@ -28,9 +27,7 @@ static int			 lfd = -1;
 static pthread_t		 thread;
 static bool			 started;
 static atomic_bool		 stop;
-static struct MHD_Daemon	*daemon_;
 static int			(*admit_fn)(int, const struct sockaddr *);
-static void			(*dropped_fn)(int);
 
 int
 listener_open(const char *bind_addr, uint16_t port, char *err, size_t errlen)
@@ -115,21 +112,15 @@ run(void *arg)
 			close(fd);
 			continue;
 		}
-		/* Refused or failed: the library has closed the socket. */
-		if (MHD_add_connection(daemon_, fd, (struct sockaddr *)&ss,
-		    len) != MHD_YES)
-			dropped_fn(fd);
+		upstream_adopt(fd, (struct sockaddr *)&ss, len);
 	}
 	return NULL;
 }
 
 int
-listener_start(struct MHD_Daemon *d,
-    int (*admit)(int, const struct sockaddr *), void (*dropped)(int))
+listener_start(int (*admit)(int, const struct sockaddr *))
 {
-	daemon_ = d;
 	admit_fn = admit;
-	dropped_fn = dropped;
 	if (pthread_create(&thread, NULL, run, NULL) != 0)
 		return -1;
 	started = true;

@@ -1,13 +1,14 @@
 /*
  * listener: the listening socket and the thread that accepts on it and
- * hands each connection to libmicrohttpd (MHD_add_connection()).
+ * hands each connection to an event loop (upstream_adopt()), whose daemon
+ * takes it (MHD_add_connection()).
  *
- * Why not libmicrohttpd's own accept: with a thread pool every worker
- * watches the listening socket and wakes for each new connection, and the
- * admission check (conntab.h) must count a connection before any worker
+ * Why not libmicrohttpd's own accept: with one daemon per loop every loop
+ * would watch the listening socket and wake for each new connection, and
+ * the admission check (conntab.h) must count a connection before any loop
  * starts it, or a flood passes the per-address cap.  Here one thread
- * accepts in a loop, admits and registers, sets up the TLS session, and
- * only the worker that gets the connection wakes.
+ * accepts in a loop, admits and registers, and only the loop that gets
+ * the connection wakes.
  */
 #ifndef LISTENER_H
 #define LISTENER_H
@@ -15,7 +16,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct MHD_Daemon;
 struct sockaddr;
 
 /* Binds and listens on bind:port (a numeric IPv4 or IPv6 address; an
@@ -23,13 +23,11 @@ struct sockaddr;
  * Returns 0, or -1 with a message in err. */
 int	listener_open(const char *bind, uint16_t port, char *err,
 	    size_t errlen);
-/* Starts accepting for d (a daemon with MHD_USE_NO_LISTEN_SOCKET).  For
- * each connection, in the accept thread: admit(fd, peer) returns 0 to
- * hand it to d, or -1 to close it; dropped(fd) is called if d refused one
- * admit() let in (the socket is closed then).  Main thread.  Returns 0,
- * or -1 if the thread could not be made. */
-int	listener_start(struct MHD_Daemon *d,
-	    int (*admit)(int, const struct sockaddr *), void (*dropped)(int));
+/* Starts accepting.  For each connection, in the accept thread:
+ * admit(fd, peer) returns 0 to hand it to an event loop
+ * (upstream_adopt()), or -1 to close it.  Main thread.  Returns 0, or -1
+ * if the thread could not be made. */
+int	listener_start(int (*admit)(int, const struct sockaddr *));
 /* Stops accepting and closes the socket: connections not yet accepted
  * are refused by the kernel.  Main thread; safe if never started. */
 void	listener_close(void);

@@ -179,9 +179,8 @@ shutdown_gracefully(const struct config *cfg)
 		    "without stopping the HTTP threads", request_suspended());
 		_exit(1);
 	}
-	server_stop();
+	server_stop();		/* the loops too */
 	admin_stop();
-	upstream_stop();
 	reaper_stop();
 	conntab_free();
 }
@@ -196,6 +195,7 @@ main(int argc, char **argv)
 	struct lim_limits lim;
 	unsigned limit;
 	size_t nfd = 0;
+	long ncpu;
 	sigset_t set;
 	int sig;
 
@@ -247,10 +247,11 @@ main(int argc, char **argv)
 	config_limits(&cfg, &lim);
 	if (shaper_init(&lim, &cfg.trust, limit) == -1)
 		fatal("out of memory");
-	if (upstream_init(&cfg, nfd, err, sizeof(err)) == -1)
+	/* One event loop per CPU, unless told. */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (upstream_init(&cfg, nfd, cfg.threads > 0 ? (unsigned)cfg.threads :
+	    ncpu > 0 ? (unsigned)ncpu : 1, err, sizeof(err)) == -1)
 		fatal("%s", err);
-	if (upstream_start() == -1)
-		fatal("cannot start the backend thread");
 	if (server_start(&cfg, cfg.tls ? &pem : NULL, limit, err,
 	    sizeof(err)) == -1)
 		fatal("%s", err);

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "park.h"
 #include "request.h"
+#include "upstream.h"
 
 #define EVENTS	64
 
@@ -22,6 +23,7 @@
  * read by the thread after the parked flag, which orders them) and
  * whether it is parked (set by the worker, cleared by whoever resumes). */
 static struct MHD_Connection	**conn_of;
+static struct uloop		**loop_of;	/* the loop running it */
 static _Atomic unsigned char	 *parked;
 static size_t			  nfd;
 static int			  ep = -1;
@@ -33,6 +35,7 @@ unpark(int fd)
 {
 	if (atomic_exchange(&parked[fd], 0)) {
 		MHD_resume_connection(conn_of[fd]);
+		upstream_resumed(loop_of[fd]);
 		request_gate_leave();
 	}
 }
@@ -60,6 +63,7 @@ int
 park_init(size_t max_fd)
 {
 	if ((conn_of = calloc(max_fd, sizeof(*conn_of))) == NULL ||
+	    (loop_of = calloc(max_fd, sizeof(*loop_of))) == NULL ||
 	    (parked = calloc(max_fd, 1)) == NULL ||
 	    (ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		return -1;
@@ -74,8 +78,10 @@ park_init(size_t max_fd)
 void
 park_attach(int fd, void *con)
 {
-	if (fd >= 0 && (size_t)fd < nfd)
+	if (fd >= 0 && (size_t)fd < nfd) {
 		conn_of[fd] = con;
+		loop_of[fd] = upstream_current();
+	}
 }
 
 void

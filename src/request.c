@@ -117,6 +117,17 @@ request_shut_gate(void)
 	atomic_fetch_or(&suspended, GATE_SHUT);
 }
 
+/* Told of every resume (upstream.c: the loop of a connection must run
+ * its daemon again; libmicrohttpd has no wake-up of its own for a daemon
+ * run from outside). */
+static void		(*resumed_fn)(struct uloop *);
+
+void
+request_on_resume(void (*fn)(struct uloop *))
+{
+	resumed_fn = fn;
+}
+
 bool
 request_wake(struct request *r, unsigned mask)
 {
@@ -132,6 +143,8 @@ request_wake(struct request *r, unsigned mask)
 	if (wake) {
 		/* Not under the lock: MHD takes its own locks here. */
 		MHD_resume_connection(r->con);
+		if (resumed_fn != NULL)
+			resumed_fn(r->loop);
 		request_gate_leave();
 	}
 	return wake;

@@ -31,6 +31,8 @@
 #include "limiter.h"
 #include "ring.h"
 
+struct uloop;
+
 /* Largest header section accepted from the backend, in bytes. */
 #define REQUEST_RESP_HEADERS_MAX	(64 * 1024)
 
@@ -117,6 +119,9 @@ struct request {
 	atomic_uint		 refs;
 	uint64_t		 id;			/* [I] for logs */
 
+	struct uloop		*loop;			/* [I] the event loop
+							   that runs r
+							   (upstream.h) */
 	struct MHD_Connection	*con;			/* [I] */
 	int			 client_fd;		/* [I] */
 	uint64_t		 conn_id;		/* [I] client connection */
@@ -268,6 +273,9 @@ bool		 request_wake(struct request *r, unsigned mask);
 #define WAKE(w)	(1u << (w))
 #define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD) | \
 	    WAKE(WAIT_TOKENS) | WAKE(WAIT_CONTINUE))
+/* fn(loop) is called after each resume by request_wake(), in the
+ * resuming thread.  Main thread, at start-up. */
+void		 request_on_resume(void (*fn)(struct uloop *));
 /* Connections suspended now. */
 int		 request_suspended(void);
 /* Requests alive now (for graceful shutdown). */

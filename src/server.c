@@ -73,7 +73,10 @@
 #define LIMIT_SLACK		16
 
 static const struct config	*cfg;
-static struct MHD_Daemon	*daemon_;
+/* One daemon per event loop (upstream.h), run by that loop's thread. */
+#define DAEMONS_MAX		256
+static struct MHD_Daemon	*daemons[DAEMONS_MAX];
+static unsigned			 ndaemons;
 static atomic_uint_fast64_t	 next_conn_id = 1;
 static atomic_bool		 draining;	/* server_quiesce() was called */
 /* Connections refused by admit(), and when that was last logged (ns):
@@ -757,7 +760,7 @@ on_first(struct request *r, const char *url, const char *method,
 	r->expect = r->has_body && hc.expect_continue &&
 	    strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
 	r->state = r->expect ? REQ_CONTINUE : REQ_FORWARDING;
-	upstream_post(r, CMD_START, true);
+	upstream_post(r, CMD_START);
 	ret = r->expect ? on_continue(r) : MHD_YES;
 out:
 	free(xff);
@@ -853,7 +856,7 @@ on_body(struct request *r, const char *data, size_t *size)
 	pthread_mutex_unlock(&r->lock);
 	shaper_wake(&w);
 	if (wake)
-		upstream_post(r, CMD_RESUME_SEND, true);
+		upstream_post(r, CMD_RESUME_SEND);
 	return MHD_YES;
 }
 
@@ -977,7 +980,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		pthread_mutex_unlock(&r->lock);
 		shaper_wake(&w);
 		if (wake)
-			upstream_post(r, CMD_RESUME_RECV, true);
+			upstream_post(r, CMD_RESUME_RECV);
 		return (ssize_t)n;
 	}
 	if (r->up == UP_DONE) {
@@ -1028,7 +1031,7 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (stop)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	if (wake)
-		upstream_post(r, CMD_RESUME_RECV, true);
+		upstream_post(r, CMD_RESUME_RECV);
 	return 0;
 }
 
@@ -1165,12 +1168,12 @@ on_final(struct request *r)
 		}
 		pthread_mutex_unlock(&r->lock);
 		if (wake)
-			upstream_post(r, CMD_RESUME_SEND, true);
+			upstream_post(r, CMD_RESUME_SEND);
 		return MHD_YES;
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (wake)
-		upstream_post(r, CMD_RESUME_SEND, true);
+		upstream_post(r, CMD_RESUME_SEND);
 	return answer(r);
 }
 
@@ -1291,8 +1294,10 @@ on_uri(void *cls, const char *uri, struct MHD_Connection *con)
 	struct request *r;
 
 	(void)cls;
-	if ((r = request_new(uri, cfg->buffer_max)) != NULL)
+	if ((r = request_new(uri, cfg->buffer_max)) != NULL) {
 		r->con = con;
+		r->loop = upstream_current();
+	}
 	return r;
 }
 
@@ -1377,7 +1382,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (cancel)
-		upstream_post(r, CMD_CANCEL, true);
+		upstream_post(r, CMD_CANCEL);
 	/* A client that left before the whole answer is 499, as nginx logs
 	 * it, unless the backend's failure cut the answer first (then the
 	 * status sent and upstream-error say what happened). */
@@ -1392,26 +1397,75 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	request_unref(r);	/* libmicrohttpd's reference */
 }
 
+/* --- the hooks of the event loops (upstream.h), each in loop i ---------- */
+
+static int
+daemon_fd(unsigned i)
+{
+	const union MHD_DaemonInfo *di;
+
+	di = MHD_get_daemon_info(daemons[i], MHD_DAEMON_INFO_EPOLL_FD);
+	return di != NULL ? di->epoll_fd : -1;
+}
+
+static void
+daemon_run(unsigned i)
+{
+	(void)MHD_run(daemons[i]);
+}
+
+static int64_t
+daemon_timeout(unsigned i)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (MHD_get_timeout(daemons[i], &ms) != MHD_YES)
+		return -1;
+	return ms > INT64_MAX ? INT64_MAX : (int64_t)ms;
+}
+
+static void
+daemon_adopt(unsigned i, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	/* Refused or failed: the library has closed the socket. */
+	if (MHD_add_connection(daemons[i], fd, sa, len) != MHD_YES)
+		dropped(fd);
+}
+
+static void
+daemon_stop(unsigned i)
+{
+	MHD_stop_daemon(daemons[i]);
+	daemons[i] = NULL;
+}
+
+static const struct upstream_server hooks = {
+	.fd = daemon_fd,
+	.run = daemon_run,
+	.timeout_ms = daemon_timeout,
+	.adopt = daemon_adopt,
+	.stop = daemon_stop,
+};
+
 int
 server_start(const struct config *c, const struct tls_pem *pem,
     unsigned connection_limit, char *err, size_t errlen)
 {
 	struct MHD_OptionItem o[16];
-	unsigned flags, threads, n = 0;
-	long ncpu;
+	unsigned flags, i, n = 0;
 
 	cfg = c;
 	/* The logger must be the first option, or libmicrohttpd complains. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
 	    (intptr_t)mhd_logger, NULL };
-	/* epoll, with handshakes that wait for their client parked
-	 * (park.h): libmicrohttpd's epoll mode alone spins on them, and its
-	 * poll mode visits every connection at every wake-up (2,000
-	 * slowloris connections made a GET 4 times slower). */
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	/* listener.c accepts, so that one thread, not every worker,
-	 * wakes for a new connection. */
+	/* epoll, run by the event loops (upstream.h), with handshakes that
+	 * wait for their client parked (park.h): libmicrohttpd's epoll mode
+	 * alone spins on them, and its poll mode visits every connection at
+	 * every wake-up (2,000 slowloris connections made a GET 4 times
+	 * slower). */
+	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* listener.c accepts, so that one thread, not every loop, wakes for
+	 * a new connection, and admission counts it first. */
 	flags |= MHD_USE_NO_LISTEN_SOCKET;
 	if (listener_open(cfg->bind, (uint16_t)cfg->port, err, errlen) == -1)
 		return -1;
@@ -1424,24 +1478,11 @@ server_start(const struct config *c, const struct tls_pem *pem,
 		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0,
 		    cfg->tls_priorities };
 	}
-	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	/* One worker per CPU: in epoll mode a worker's cost per event does
-	 * not grow with its connections (in poll mode it did, and more
-	 * workers were the cure, at the price of more wake-ups). */
-	threads = cfg->threads > 0 ? (unsigned)cfg->threads :
-	    ncpu > 0 ? (unsigned)ncpu : 1;
-	/* A pool of one is refused with a warning: use the single thread. */
-	if (threads > 1)
-		o[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
-		    threads, NULL };
-	/* admit() enforces connection_limit.  The library splits its own
-	 * limit evenly over the workers and gives connections out by
-	 * descriptor number, so one worker may get more than its share:
-	 * each worker's share is the whole limit, lest the library drop a
-	 * connection admit() counted. */
+	/* admit() enforces connection_limit, over all loops: each daemon's
+	 * own limit is the whole of it, lest the library drop a connection
+	 * admit() counted. */
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    connection_limit * (threads > 1 ? threads : 1) + LIMIT_SLACK,
-	    NULL };
+	    connection_limit + LIMIT_SLACK, NULL };
 	/* The header section must fit in the connection's pool with room left
 	 * for the reply's header section (or libmicrohttpd closes the
 	 * connection without a reply).  The pool is per connection: no more. */
@@ -1457,16 +1498,25 @@ server_start(const struct config *c, const struct tls_pem *pem,
 	    (intptr_t)on_connection, NULL };
 	o[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
-	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL,
-	    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-	if (daemon_ == NULL) {
-		snprintf(err, errlen, "cannot start the HTTP server on %s port "
-		    "%llu (a TLS setting refused?)", cfg->bind,
-		    (unsigned long long)cfg->port);
-		listener_close();
+	ndaemons = upstream_loops();
+	if (ndaemons > DAEMONS_MAX)
+		ndaemons = DAEMONS_MAX;
+	for (i = 0; i < ndaemons; i++) {
+		daemons[i] = MHD_start_daemon(flags, 0, NULL, NULL,
+		    on_request, NULL, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+		if (daemons[i] == NULL) {
+			snprintf(err, errlen, "cannot start the HTTP server on "
+			    "%s port %llu (a TLS setting refused?)", cfg->bind,
+			    (unsigned long long)cfg->port);
+			listener_close();
+			return -1;
+		}
+	}
+	if (upstream_start(&hooks) == -1) {
+		snprintf(err, errlen, "cannot start the event loops");
 		return -1;
 	}
-	if (listener_start(daemon_, admit, dropped) == -1) {
+	if (listener_start(admit) == -1) {
 		snprintf(err, errlen, "cannot start the accept thread");
 		return -1;
 	}
@@ -1490,6 +1540,7 @@ void
 server_stop(void)
 {
 	listener_close();
-	MHD_stop_daemon(daemon_);
-	daemon_ = NULL;
+	/* Each loop stops its daemon, then ends. */
+	upstream_stop();
+	ndaemons = 0;
 }

@@ -152,10 +152,9 @@ flow_request(struct lim_flow *f)
 /* r's tokens are due: resume it.  A PACE_SLOW download that drained its
  * buffer (r->refill, set by the reader) stays suspended and has the
  * backend refill it first; the data's arrival resumes it (upstream.c).
- * now: the caller is not the curl thread, which runs its commands after
- * shaper_expire() without being woken. */
+ * Any thread: upstream_post() wakes r's loop unless it is the caller. */
 static void
-due(struct request *r, bool now)
+due(struct request *r)
 {
 	bool refill = false;
 
@@ -169,7 +168,7 @@ due(struct request *r, bool now)
 	}
 	pthread_mutex_unlock(&r->lock);
 	if (refill)
-		upstream_post(r, CMD_RESUME_RECV, now);
+		upstream_post(r, CMD_RESUME_RECV);
 	else
 		request_wake(r, WAKE(WAIT_TOKENS));
 }
@@ -195,7 +194,7 @@ shaper_wake(struct shaper_wake *w)
 	size_t i;
 
 	for (i = 0; i < w->n; i++) {
-		due(w->r[i], true);
+		due(w->r[i]);
 		request_unref(w->r[i]);
 	}
 	w->n = 0;
@@ -390,7 +389,7 @@ shaper_expire(uint64_t now)
 		publish();
 		pthread_mutex_unlock(&lock);
 		for (i = 0; i < n; i++) {
-			due(ready[i], false);
+			due(ready[i]);
 			request_unref(ready[i]);
 		}
 	} while (n == EXPIRE_BATCH);

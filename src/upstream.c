@@ -29,36 +29,21 @@
  * past 64 MiB.  A paused transfer is therefore resumed only when a whole
  * chunk fits, so the held part is delivered at once, never re-copied. */
 
-static const struct config *cfg;
-static CURLM		*multi;
-static pthread_t	 thread;
-/* One epoll set for everything the curl thread waits on: backend sockets
- * (given by libcurl's socket callback), the wake-up eventfd, and client
- * sockets watched for hang-up.  The tag is in the top byte of data.u64. */
-static int		 ep_fd = -1;
-static int		 wake_fd = -1;	/* eventfd: commands are queued */
-static atomic_bool	 wake_pending;	/* wake_fd written, not yet read */
-static uint64_t		 timer_at;	/* [C] ns of libcurl's timeout, 0: none */
-static uint64_t		 cb_bytes;	/* [C] bytes through callbacks */
-static unsigned		 nactive;	/* [C] requests on the active list */
-static bool		 in_unpause;	/* [C] inside curl_easy_pause() */
 #define TAG_SOCKET	(1ULL << 56)
 #define TAG_WAKE	(2ULL << 56)
 #define TAG_HUP		(3ULL << 56)
+#define TAG_SERVER	(4ULL << 56)	/* the loop's libmicrohttpd daemon */
 #define TAG_MASK	(0xffULL << 56)
 /* Reads per readable backend socket before other sockets get a turn. */
 #define DRAIN_ROUNDS	8
 #define EVENTS		256
 /* Rounds of commands and timers between two epoll_wait() calls. */
 #define SETTLE_ROUNDS	4
-static int		 ca_fd = -1;	/* memfd holding an inline CA */
-static char		 ca_path[64];
-static struct request	*active;	/* [C] started, not yet cancelled */
-static atomic_bool	 stopping;	/* thread should exit */
-static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
-static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
+/* Sends held in a row by on_read() for an answer waiting to be read: a
+ * bound, should libcurl not read it. */
+#define READ_FIRST_MAX	3
 
-/* [C] Per backend descriptor, for connection sockets this thread opened
+/* [C] Per backend descriptor, for connection sockets this loop opened
  * (on_open()).  Waiting to read only, they are registered edge-triggered
  * and stay registered while libcurl pauses their transfer, so that a pause
  * and its resume cost no epoll_ctl() (two per refill of a slow download).
@@ -74,38 +59,95 @@ static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
 #define S_PARKED	0x10	/* libcurl asked to remove it: kept */
 #define S_EDGE		0x20	/* an event came while parked */
 #define S_ET		0x40	/* registered edge-triggered (S_IN only) */
-static uint8_t		*socks;
-static size_t		 nsocks;
 
-static pthread_mutex_t	 queue_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct request	*queue_head, *queue_tail;
-/* [C] Requests to wake when the current libcurl call returns
- * (wake_later(), wake_flush()).  PACE_SLOW downloads that received data:
- * once per refill with the whole refill in, not per 16 KiB piece.
- * Uploads that gave libcurl body bytes: on_read() must return to libcurl
- * at once (see there).  Each holds a reference. */
-static struct request	*woken;
-/* Sends held in a row by on_read() for an answer waiting to be read: a
- * bound, should libcurl not read it. */
-#define READ_FIRST_MAX	3
+/* The easy-handle pool (easy_get()): handles kept per receive size. */
+#define EASY_POOL	16
+static const size_t	 easy_sizes[] = { UPSTREAM_CHUNK_SMALL,
+    UPSTREAM_CHUNK_SHAPED, UPSTREAM_CHUNK_SLOW, UPSTREAM_CHUNK_BIG };
+#define EASY_CLASSES	(sizeof(easy_sizes) / sizeof(easy_sizes[0]))
+
+/* A connection accepted by the listener, for a loop's daemon. */
+struct adopt {
+	struct adopt		*next;
+	int			 fd;
+	socklen_t		 len;
+	struct sockaddr_storage	 ss;
+};
+
+/*
+ * One event loop: a thread, its epoll set, its libmicrohttpd daemon (run
+ * through the hooks in `srv`) and its multi handle.  Every request is run
+ * by the loop whose daemon has its connection, from its first byte to its
+ * end; [C] fields belong to that thread.  Only the queue (commands and
+ * adopted connections, under queue_lock) is written by other threads:
+ * the shaper's timers (loop 0), the listener, shutdown.
+ */
+struct uloop {
+	unsigned		 index;
+	pthread_t		 thread;
+	bool			 started;
+	CURLM			*multi;		/* [C] */
+	/* One epoll set for everything the loop waits on: the daemon's own
+	 * epoll set, backend sockets (given by libcurl's socket callback),
+	 * the wake-up eventfd, and client sockets watched for hang-up.  The
+	 * tag is in the top byte of data.u64. */
+	int			 ep_fd;
+	int			 wake_fd;	/* eventfd: queued from outside */
+	atomic_bool		 wake_pending;	/* wake_fd written, not read */
+	uint64_t		 timer_at;	/* [C] ns of libcurl's timeout,
+						   0: none */
+	uint64_t		 cb_bytes;	/* [C] bytes through callbacks */
+	unsigned		 nactive;	/* [C] requests on the list */
+	bool			 in_unpause;	/* [C] in curl_easy_pause() */
+	bool			 resumed;	/* [C] a connection was resumed:
+						   run the daemon again */
+	struct request		*active;	/* [C] started, not cancelled */
+	uint8_t			*socks;		/* [C] S_* by descriptor */
+	size_t			 nsocks;
+	pthread_mutex_t		 queue_lock;
+	struct request		*queue_head, *queue_tail; /* queue_lock */
+	struct adopt		*adopt_head;	/* queue_lock */
+	/* [C] Requests to wake when the current libcurl call returns
+	 * (wake_later(), wake_flush()).  PACE_SLOW downloads that received
+	 * data: once per refill with the whole refill in, not per 16 KiB
+	 * piece.  Uploads that gave libcurl body bytes: on_read() must
+	 * return to libcurl at once (see there).  Each holds a reference. */
+	struct request		*woken;
+	CURL			*easy_pool[EASY_CLASSES][EASY_POOL]; /* [C] */
+	unsigned		 easy_n[EASY_CLASSES];		/* [C] */
+};
+
+static void	 wake(struct uloop *);
+
+static const struct config *cfg;
+static const struct upstream_server *srv;
+static struct uloop	*loops;
+static unsigned		 nloops;
+static atomic_uint	 next_loop;	/* round robin of adopted connections */
+static __thread struct uloop *L;	/* the calling thread's loop, or NULL */
+static int		 ca_fd = -1;	/* memfd holding an inline CA */
+static char		 ca_path[64];
+static atomic_bool	 stopping;	/* loops should exit */
+static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
+static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
 
 /* libcurl tells which backend sockets to wait on, and for what. */
 static int
 on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 {
 	struct epoll_event ev;
-	uint8_t *st = fd >= 0 && (size_t)fd < nsocks ? &socks[fd] : NULL;
+	uint8_t *st = fd >= 0 && (size_t)fd < L->nsocks ? &L->socks[fd] : NULL;
 	uint8_t want;
 
 	(void)arg;
 	if (what == CURL_POLL_REMOVE) {
-		curl_multi_assign(multi, fd, NULL);
+		curl_multi_assign(L->multi, fd, NULL);
 		if (st != NULL && (*st & (S_CONN | S_REG | S_ET)) ==
 		    (S_CONN | S_REG | S_ET)) {
 			*st = (uint8_t)((*st | S_PARKED) & ~S_EDGE);
 			return 0;
 		}
-		(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
+		(void)epoll_ctl(L->ep_fd, EPOLL_CTL_DEL, fd, NULL);
 		if (st != NULL)
 			*st &= S_CONN;
 		return 0;
@@ -133,28 +175,28 @@ on_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *known)
 		 * re-arming, unless this is a resume (curl_easy_pause()
 		 * forces the read itself). */
 		if ((*st & S_REG) && (*st & (S_IN | S_OUT | S_ET)) ==
-		    (want | now) && (!(*st & S_EDGE) || in_unpause)) {
+		    (want | now) && (!(*st & S_EDGE) || L->in_unpause)) {
 			*st &= (uint8_t)~(S_PARKED | S_EDGE);
-			curl_multi_assign(multi, fd, (void *)1);
+			curl_multi_assign(L->multi, fd, (void *)1);
 			return 0;
 		}
 		if (now)
 			ev.events |= EPOLLET;
-		if (epoll_ctl(ep_fd, (*st & S_REG) ? EPOLL_CTL_MOD :
+		if (epoll_ctl(L->ep_fd, (*st & S_REG) ? EPOLL_CTL_MOD :
 		    EPOLL_CTL_ADD, fd, &ev) == -1)
 			log_warn("epoll_ctl on backend socket %d: %s", fd,
 			    strerror(errno));
 		*st = S_CONN | S_REG | want | now;
-		curl_multi_assign(multi, fd, (void *)1);
+		curl_multi_assign(L->multi, fd, (void *)1);
 		return 0;
 	}
 	if (known == NULL) {
-		if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1 &&
+		if (epoll_ctl(L->ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1 &&
 		    errno == EEXIST)
-			(void)epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev);
-		curl_multi_assign(multi, fd, (void *)1);
+			(void)epoll_ctl(L->ep_fd, EPOLL_CTL_MOD, fd, &ev);
+		curl_multi_assign(L->multi, fd, (void *)1);
 	} else
-		(void)epoll_ctl(ep_fd, EPOLL_CTL_MOD, fd, &ev);
+		(void)epoll_ctl(L->ep_fd, EPOLL_CTL_MOD, fd, &ev);
 	return 0;
 }
 
@@ -170,8 +212,8 @@ on_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
 	if (fd == -1)
 		return CURL_SOCKET_BAD;
-	if ((size_t)fd < nsocks)
-		socks[fd] = S_CONN;
+	if ((size_t)fd < L->nsocks)
+		L->socks[fd] = S_CONN;
 	r->up_fd = fd;
 	return fd;
 }
@@ -181,8 +223,8 @@ static int
 on_close(void *arg, curl_socket_t fd)
 {
 	(void)arg;
-	if (fd >= 0 && (size_t)fd < nsocks)
-		socks[fd] = 0;
+	if (fd >= 0 && (size_t)fd < L->nsocks)
+		L->socks[fd] = 0;
 	return close(fd) == 0 ? 0 : 1;
 }
 
@@ -192,42 +234,66 @@ on_timer(CURLM *m, long timeout_ms, void *arg)
 {
 	(void)m;
 	(void)arg;
-	timer_at = timeout_ms < 0 ? 0 :
+	L->timer_at = timeout_ms < 0 ? 0 :
 	    request_now() + (uint64_t)timeout_ms * 1000000ULL;
 	return 0;
 }
 
-int
-upstream_init(const struct config *c, size_t nfd, char *err, size_t errlen)
+static int
+loop_init(struct uloop *u, unsigned index, size_t nfd, char *err,
+    size_t errlen)
 {
 	struct epoll_event ev;
 
-	cfg = c;
-	if ((socks = calloc(nfd > 0 ? nfd : 1, 1)) == NULL) {
+	u->index = index;
+	u->ep_fd = u->wake_fd = -1;
+	pthread_mutex_init(&u->queue_lock, NULL);
+	if ((u->socks = calloc(nfd > 0 ? nfd : 1, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	nsocks = nfd;
-	if ((multi = curl_multi_init()) == NULL) {
+	u->nsocks = nfd;
+	if ((u->multi = curl_multi_init()) == NULL) {
 		snprintf(err, errlen, "curl_multi_init failed");
 		return -1;
 	}
 	/* Keep backend connections for reuse; bound them with the clients. */
-	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 1024L);
-	if ((ep_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
-	    (wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+	curl_multi_setopt(u->multi, CURLMOPT_MAXCONNECTS, 1024L);
+	if ((u->ep_fd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (u->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
 		snprintf(err, errlen, "epoll/eventfd: %s", strerror(errno));
 		return -1;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = TAG_WAKE;
-	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, wake_fd, &ev) == -1) {
+	if (epoll_ctl(u->ep_fd, EPOLL_CTL_ADD, u->wake_fd, &ev) == -1) {
 		snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
 		return -1;
 	}
-	curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(u->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(u->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	return 0;
+}
+
+int
+upstream_init(const struct config *c, size_t nfd, unsigned n, char *err,
+    size_t errlen)
+{
+	unsigned i;
+
+	cfg = c;
+	if (n == 0)
+		n = 1;
+	if ((loops = calloc(n, sizeof(*loops))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	nloops = n;
+	request_on_resume(upstream_resumed);
+	for (i = 0; i < n; i++)
+		if (loop_init(&loops[i], i, nfd, err, errlen) == -1)
+			return -1;
 	/* libcurl's GnuTLS backend takes a CA only as a file: an inline PEM is
 	 * given a file that lives in memory, never on disk. */
 	if (strstr(cfg->upstream_ca, "-----BEGIN") != NULL) {
@@ -252,35 +318,98 @@ upstream_init(const struct config *c, size_t nfd, char *err, size_t errlen)
 	return 0;
 }
 
-/* Wakes the curl thread; one eventfd write however many commands. */
+void
+upstream_resumed(struct uloop *u)
+{
+	if (u == NULL)
+		return;
+	if (u == L)
+		u->resumed = true;
+	else
+		wake(u);
+}
+
+unsigned
+upstream_loops(void)
+{
+	return nloops;
+}
+
+struct uloop *
+upstream_current(void)
+{
+	return L;
+}
+
+/* Wakes loop u; one eventfd write however many commands.  Any thread. */
 static void
-wake(void)
+wake(struct uloop *u)
 {
 	uint64_t one = 1;
 
-	if (!atomic_exchange(&wake_pending, true) &&
-	    write(wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_error("cannot wake the backend thread: %s",
+	if (!atomic_exchange(&u->wake_pending, true) &&
+	    write(u->wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_error("cannot wake loop %u: %s", u->index,
 		    strerror(errno));
 }
 
 void
-upstream_post(struct request *r, unsigned cmds, bool now)
+upstream_post(struct request *r, unsigned cmds)
 {
-	pthread_mutex_lock(&queue_lock);
+	struct uloop *u = r->loop;
+
+	pthread_mutex_lock(&u->queue_lock);
 	if (r->cmds == 0) {
 		request_ref(r);
 		r->cmd_next = NULL;
-		if (queue_tail != NULL)
-			queue_tail->cmd_next = r;
+		if (u->queue_tail != NULL)
+			u->queue_tail->cmd_next = r;
 		else
-			queue_head = r;
-		queue_tail = r;
+			u->queue_head = r;
+		u->queue_tail = r;
 	}
 	r->cmds |= cmds;
-	pthread_mutex_unlock(&queue_lock);
-	if (now)
-		wake();
+	pthread_mutex_unlock(&u->queue_lock);
+	/* The loop itself runs its queue before it sleeps: no wake-up. */
+	if (u != L)
+		wake(u);
+}
+
+void
+upstream_adopt(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct uloop *u = &loops[atomic_fetch_add(&next_loop, 1) % nloops];
+	struct adopt *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		close(fd);
+		return;
+	}
+	a->fd = fd;
+	a->len = len <= sizeof(a->ss) ? len : sizeof(a->ss);
+	memcpy(&a->ss, sa, a->len);
+	pthread_mutex_lock(&u->queue_lock);
+	a->next = u->adopt_head;
+	u->adopt_head = a;
+	pthread_mutex_unlock(&u->queue_lock);
+	wake(u);
+}
+
+/* Hands the connections the listener queued to this loop's daemon. */
+static void
+run_adopted(void)
+{
+	struct adopt *a, *next;
+
+	pthread_mutex_lock(&L->queue_lock);
+	a = L->adopt_head;
+	L->adopt_head = NULL;
+	pthread_mutex_unlock(&L->queue_lock);
+	for (; a != NULL; a = next) {
+		next = a->next;
+		srv->adopt(L->index, a->fd, (struct sockaddr *)&a->ss, a->len);
+		free(a);
+	}
 }
 
 void
@@ -291,7 +420,7 @@ upstream_watch(int fd, uint64_t conn_id)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLRDHUP | EPOLLET;
 	ev.data.u64 = TAG_HUP | conn_id;
-	if (epoll_ctl(ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1)
+	if (epoll_ctl(L->ep_fd, EPOLL_CTL_ADD, fd, &ev) == -1)
 		log_warn("cannot watch client socket %d: %s", fd,
 		    strerror(errno));
 }
@@ -299,7 +428,8 @@ upstream_watch(int fd, uint64_t conn_id)
 void
 upstream_unwatch(int fd)
 {
-	(void)epoll_ctl(ep_fd, EPOLL_CTL_DEL, fd, NULL);
+	if (L != NULL)
+		(void)epoll_ctl(L->ep_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 /* --- libcurl callbacks (curl thread) ------------------------------------ */
@@ -480,8 +610,8 @@ wake_later(struct request *r, unsigned mask)
 		return;
 	r->wake_queued = true;
 	request_ref(r);
-	r->wake_next = woken;
-	woken = r;
+	r->wake_next = L->woken;
+	L->woken = r;
 }
 
 /* Are bytes from the backend waiting to be read on fd?  Peeked, not
@@ -518,7 +648,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	}
 	ring_write(&r->down, buf, len);
 	r->recv_bytes += len;
-	cb_bytes += len;
+	L->cb_bytes += len;
 	if (r->resp_length >= 0 && r->recv_bytes >= (uint64_t)r->resp_length)
 		r->body_in = true;
 	/* Pause before the next recv() rather than refuse it: what is refused
@@ -536,7 +666,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 		mask = pause_mask(r);
 	}
 	pthread_mutex_unlock(&r->lock);
-	if (mask != 0 && !in_unpause)
+	if (mask != 0 && !L->in_unpause)
 		curl_easy_pause(r->easy, mask);
 	if (r->pace != PACE_SLOW)
 		request_wake(r, WAKE(WAIT_DATA));
@@ -551,8 +681,8 @@ wake_flush(void)
 {
 	struct request *r;
 
-	while ((r = woken) != NULL) {
-		woken = r->wake_next;
+	while ((r = L->woken) != NULL) {
+		L->woken = r->wake_next;
 		r->wake_next = NULL;
 		r->wake_queued = false;
 		request_wake(r, r->wake_mask);
@@ -613,7 +743,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	    r->read_first < READ_FIRST_MAX && answer_waiting(r->up_fd)) {
 		r->read_first++;
 		pthread_mutex_unlock(&r->lock);
-		upstream_post(r, CMD_RESUME_SEND, false);
+		upstream_post(r, CMD_RESUME_SEND);
 		return CURL_READFUNC_PAUSE;
 	}
 	/* After an early answer the backend gets no more of the body.
@@ -632,7 +762,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 		pthread_mutex_unlock(&r->lock);
 		return CURL_READFUNC_PAUSE;
 	}
-	cb_bytes += len;
+	L->cb_bytes += len;
 	r->sent_bytes += len;
 	r->read_first = 0;
 	/* Wake the client only when half the buffer is free: fewer wake-ups.
@@ -742,13 +872,6 @@ count_failure(const struct request *r, CURLcode code)
  * their number: a few per size, so that idle handles hold little memory
  * (at most 16 x (32 KiB + 64 KiB upload) per size, and
  * UPSTREAM_BIG_MAX big ones).  [C] */
-#define EASY_POOL	16
-static const size_t	 easy_sizes[] = { UPSTREAM_CHUNK_SMALL,
-    UPSTREAM_CHUNK_SHAPED, UPSTREAM_CHUNK_SLOW, UPSTREAM_CHUNK_BIG };
-#define EASY_CLASSES	(sizeof(easy_sizes) / sizeof(easy_sizes[0]))
-static CURL		*easy_pool[EASY_CLASSES][EASY_POOL];
-static unsigned		 easy_n[EASY_CLASSES];
-
 static int
 easy_class(size_t chunk)
 {
@@ -767,8 +890,8 @@ easy_get(size_t chunk)
 {
 	int c = easy_class(chunk);
 
-	if (c >= 0 && easy_n[c] > 0)
-		return easy_pool[c][--easy_n[c]];
+	if (c >= 0 && L->easy_n[c] > 0)
+		return L->easy_pool[c][--L->easy_n[c]];
 	return curl_easy_init();
 }
 
@@ -778,23 +901,13 @@ easy_put(CURL *e, size_t chunk)
 {
 	int c = easy_class(chunk);
 
-	if (c < 0 || easy_n[c] == (easy_sizes[c] == UPSTREAM_CHUNK_BIG ?
+	if (c < 0 || L->easy_n[c] == (easy_sizes[c] == UPSTREAM_CHUNK_BIG ?
 	    UPSTREAM_BIG_MAX : EASY_POOL)) {
 		curl_easy_cleanup(e);
 		return;
 	}
 	curl_easy_reset(e);
-	easy_pool[c][easy_n[c]++] = e;
-}
-
-static void
-easy_free_all(void)
-{
-	unsigned c;
-
-	for (c = 0; c < EASY_CLASSES; c++)
-		while (easy_n[c] > 0)
-			curl_easy_cleanup(easy_pool[c][--easy_n[c]]);
+	L->easy_pool[c][L->easy_n[c]++] = e;
 }
 
 /* Ends r's transfer with `code` (CURLE_OK for success), wakes the client. */
@@ -802,7 +915,7 @@ static void
 finish(struct request *r, CURLcode code)
 {
 	if (r->easy != NULL) {
-		curl_multi_remove_handle(multi, r->easy);
+		curl_multi_remove_handle(L->multi, r->easy);
 		easy_put(r->easy, r->easy_chunk);
 		r->easy = NULL;
 	}
@@ -844,7 +957,7 @@ start(struct request *r)
 	int64_t upload_size = -1;
 
 	pthread_mutex_lock(&r->lock);
-	r->chunk = nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
+	r->chunk = L->nactive <= UPSTREAM_BIG_MAX ? UPSTREAM_CHUNK_BIG :
 	    UPSTREAM_CHUNK_SMALL;
 	r->down_init = r->chunk;
 	if (r->pace == PACE_SHAPED) {
@@ -911,7 +1024,7 @@ start(struct request *r)
 	} else if (strcmp(r->method, "GET") != 0)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 
-	if (curl_multi_add_handle(multi, e) != CURLM_OK) {
+	if (curl_multi_add_handle(L->multi, e) != CURLM_OK) {
 		easy_put(e, r->easy_chunk);
 		r->easy = NULL;
 		return -1;
@@ -923,13 +1036,13 @@ static void
 list_add(struct request *r)
 {
 	request_ref(r);
-	nactive++;
+	L->nactive++;
 	r->listed = true;
 	r->prev = NULL;
-	r->next = active;
-	if (active != NULL)
-		active->prev = r;
-	active = r;
+	r->next = L->active;
+	if (L->active != NULL)
+		L->active->prev = r;
+	L->active = r;
 }
 
 static void
@@ -938,12 +1051,12 @@ list_remove(struct request *r)
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
-		active = r->next;
+		L->active = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
 	r->next = r->prev = NULL;
 	r->listed = false;
-	nactive--;
+	L->nactive--;
 	request_unref(r);
 }
 
@@ -961,9 +1074,9 @@ unpause(struct request *r)
 		mask |= CURLPAUSE_SEND;
 	pthread_mutex_unlock(&r->lock);
 	/* May call on_write / on_read inline: never under the lock. */
-	in_unpause = true;
+	L->in_unpause = true;
 	curl_easy_pause(r->easy, mask);
-	in_unpause = false;
+	L->in_unpause = false;
 	/* on_write may have filled the buffer meanwhile. */
 	pthread_mutex_lock(&r->lock);
 	if (r->down_paused && !(mask & CURLPAUSE_RECV))
@@ -991,19 +1104,19 @@ run_commands(void)
 {
 	struct request *r, *next;
 
-	pthread_mutex_lock(&queue_lock);
-	r = queue_head;
-	queue_head = queue_tail = NULL;
-	pthread_mutex_unlock(&queue_lock);
+	pthread_mutex_lock(&L->queue_lock);
+	r = L->queue_head;
+	L->queue_head = L->queue_tail = NULL;
+	pthread_mutex_unlock(&L->queue_lock);
 
 	for (; r != NULL; r = next) {
 		unsigned cmds;
 
-		pthread_mutex_lock(&queue_lock);
+		pthread_mutex_lock(&L->queue_lock);
 		next = r->cmd_next;
 		cmds = r->cmds;
 		r->cmds = 0;
-		pthread_mutex_unlock(&queue_lock);
+		pthread_mutex_unlock(&L->queue_lock);
 
 		if (cmds & CMD_START) {
 			list_add(r);
@@ -1045,7 +1158,7 @@ hangup(uint64_t conn_id)
 {
 	struct request *r;
 
-	for (r = active; r != NULL; r = r->next) {
+	for (r = L->active; r != NULL; r = r->next) {
 		bool waiting;
 
 		if (r->conn_id != conn_id)
@@ -1082,11 +1195,11 @@ socket_ready(curl_socket_t fd, uint32_t events)
 	}
 
 	for (i = 0; i < DRAIN_ROUNDS; i++) {
-		uint64_t before = cb_bytes;
+		uint64_t before = L->cb_bytes;
 
-		curl_multi_socket_action(multi, fd, flags, &running);
+		curl_multi_socket_action(L->multi, fd, flags, &running);
 		wake_flush();
-		if (cb_bytes == before || (events & EPOLLOUT))
+		if (L->cb_bytes == before || (events & EPOLLOUT))
 			break;
 	}
 }
@@ -1095,8 +1208,8 @@ socket_ready(curl_socket_t fd, uint32_t events)
 static void
 socket_event(curl_socket_t fd, uint32_t events)
 {
-	if (fd >= 0 && (size_t)fd < nsocks && (socks[fd] & S_PARKED)) {
-		socks[fd] |= S_EDGE;
+	if (fd >= 0 && (size_t)fd < L->nsocks && (L->socks[fd] & S_PARKED)) {
+		L->socks[fd] |= S_EDGE;
 		return;
 	}
 	socket_ready(fd, events);
@@ -1108,7 +1221,7 @@ run_done(void)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+	while ((m = curl_multi_info_read(L->multi, &left)) != NULL) {
 		struct request *r = NULL;
 
 		if (m->msg != CURLMSG_DONE)
@@ -1134,33 +1247,39 @@ abort_all(void)
 {
 	struct request *r;
 
-	for (r = active; r != NULL; r = r->next)
+	for (r = L->active; r != NULL; r = r->next)
 		finish(r, CURLE_ABORTED_BY_CALLBACK);
 }
 
-/* Sleep until the earlier of libcurl's timer and the shaper's, in ms
- * rounded up (a token timer that fires late loses nothing: tokens accrue
- * from the clock, not from the wake-up). */
+/* Sleep until the earliest of libcurl's timer, the daemon's and (loop 0)
+ * the shaper's, in ms rounded up (a token timer that fires late loses
+ * nothing: tokens accrue from the clock, not from the wake-up). */
 static int
 wait_ms(void)
 {
-	uint64_t now, at = timer_at, tok = shaper_deadline();
+	uint64_t now, at = L->timer_at, tok = L->index == 0 ?
+	    shaper_deadline() : 0;
+	int64_t mhd;
 	bool queued;
+	int ms;
 
-	/* Commands queued without a wake-up (shaper_expire()'s refills,
-	 * left by the last round's limit) run now. */
-	pthread_mutex_lock(&queue_lock);
-	queued = queue_head != NULL;
-	pthread_mutex_unlock(&queue_lock);
-	if (queued)
+	/* Commands queued without a wake-up (by this loop's own callbacks,
+	 * or shaper_expire()'s refills left by the last round's limit) run
+	 * now. */
+	pthread_mutex_lock(&L->queue_lock);
+	queued = L->queue_head != NULL || L->adopt_head != NULL;
+	pthread_mutex_unlock(&L->queue_lock);
+	if (queued || L->resumed)
 		return 0;
 
 	if (tok != 0 && (at == 0 || tok < at))
 		at = tok;
-	if (at == 0)
-		return -1;
 	now = request_now();
-	return at <= now ? 0 : (int)((at - now + 999999) / 1000000);
+	ms = at == 0 ? -1 : at <= now ? 0 : (int)((at - now + 999999) / 1000000);
+	mhd = srv->timeout_ms(L->index);
+	if (mhd >= 0 && (ms < 0 || mhd < ms))
+		ms = mhd > INT32_MAX ? INT32_MAX : (int)mhd;
+	return ms;
 }
 
 static void *
@@ -1169,88 +1288,139 @@ loop(void *arg)
 	struct epoll_event ev[EVENTS];
 	int i, n, running, rounds;
 	uint64_t junk;
+	unsigned c;
 
-	(void)arg;
+	L = arg;
 	while (!atomic_load(&stopping)) {
-		/* Sleeps until a socket, libcurl's timer, a hang-up or a
-		 * command: no periodic tick of ours. */
-		n = epoll_wait(ep_fd, ev, EVENTS, wait_ms());
+		/* Sleeps until a socket, a timer, a hang-up or a command: no
+		 * periodic tick of ours. */
+		n = epoll_wait(L->ep_fd, ev, EVENTS, wait_ms());
 		for (i = 0; i < n; i++) {
 			uint64_t tag = ev[i].data.u64 & TAG_MASK;
 
 			if (tag == TAG_WAKE) {
-				if (read(wake_fd, &junk, sizeof(junk)) < 0)
+				if (read(L->wake_fd, &junk, sizeof(junk)) < 0)
 					junk = 0;
-				atomic_store(&wake_pending, false);
+				atomic_store(&L->wake_pending, false);
 			} else if (tag == TAG_HUP)
 				hangup(ev[i].data.u64 & ~TAG_MASK);
+			else if (tag == TAG_SERVER)
+				;	/* run below, every turn */
 			else
 				socket_event((curl_socket_t)(ev[i].data.u64 &
 				    0xffffffffULL), ev[i].events);
 		}
-		/* Commands, libcurl's timer, finished transfers, then the
-		 * shaper's timers; these may queue refills (shaper_expire()),
-		 * which are run at once: one more round, not a wake-up.  At
-		 * most SETTLE_ROUNDS, so that timers falling due meanwhile
-		 * never keep the sockets waiting. */
+		/* The client side (requests, bodies, responses), then
+		 * commands, libcurl's timer, finished transfers, then the
+		 * shaper's timers (loop 0).  Each may resume connections or
+		 * queue commands, which are run at once: one more round, not
+		 * a wake-up.  At most SETTLE_ROUNDS, so that timers falling
+		 * due meanwhile never keep the sockets waiting. */
 		rounds = 0;
 		do {
+			L->resumed = false;
+			run_adopted();
+			srv->run(L->index);
 			run_commands();
 			if (atomic_load(&aborting))
 				abort_all();
-			if (timer_at != 0 && timer_at <= request_now()) {
-				timer_at = 0;
-				curl_multi_socket_action(multi,
+			if (L->timer_at != 0 && L->timer_at <= request_now()) {
+				L->timer_at = 0;
+				curl_multi_socket_action(L->multi,
 				    CURL_SOCKET_TIMEOUT, 0, &running);
 				wake_flush();
 			}
 			run_done();
-			if (shaper_deadline() == 0 ||
-			    shaper_deadline() > request_now())
-				break;
-			shaper_expire(request_now());
-		} while (++rounds < SETTLE_ROUNDS && !atomic_load(&stopping));
+			if (L->index == 0 && shaper_deadline() != 0 &&
+			    shaper_deadline() <= request_now())
+				shaper_expire(request_now());
+		} while (L->resumed && ++rounds < SETTLE_ROUNDS &&
+		    !atomic_load(&stopping));
 	}
+	/* The daemon is stopped by the thread that ran it; its requests'
+	 * ends queue their last commands. */
+	srv->stop(L->index);
+	run_adopted();
 	run_commands();
 	abort_all();
-	while (active != NULL)
-		list_remove(active);
+	while (L->active != NULL)
+		list_remove(L->active);
+	/* libcurl closes the backend connections through on_close(): in
+	 * this thread, which owns them. */
+	for (c = 0; c < EASY_CLASSES; c++)
+		while (L->easy_n[c] > 0)
+			curl_easy_cleanup(L->easy_pool[c][--L->easy_n[c]]);
+	curl_multi_cleanup(L->multi);
+	L->multi = NULL;
 	return NULL;
 }
 
 int
-upstream_start(void)
+upstream_start(const struct upstream_server *s)
 {
-	return pthread_create(&thread, NULL, loop, NULL) == 0 ? 0 : -1;
+	struct epoll_event ev;
+	unsigned i;
+
+	srv = s;
+	for (i = 0; i < nloops; i++) {
+		struct uloop *u = &loops[i];
+
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = TAG_SERVER;
+		if (epoll_ctl(u->ep_fd, EPOLL_CTL_ADD, srv->fd(i), &ev) == -1)
+			return -1;
+		if (pthread_create(&u->thread, NULL, loop, u) != 0)
+			return -1;
+		u->started = true;
+	}
+	return 0;
 }
 
 void
 upstream_kick(void)
 {
-	wake();
+	if (nloops > 0)
+		wake(&loops[0]);
 }
 
 void
 upstream_abort_all(void)
 {
+	unsigned i;
+
 	atomic_store(&aborting, true);
-	wake();
+	for (i = 0; i < nloops; i++)
+		wake(&loops[i]);
 }
 
 void
 upstream_stop(void)
 {
+	unsigned i;
+
 	atomic_store(&stopping, true);
-	wake();
-	pthread_join(thread, NULL);
-	easy_free_all();
-	curl_multi_cleanup(multi);
-	multi = NULL;
-	close(ep_fd);
-	close(wake_fd);
-	free(socks);
-	socks = NULL;
-	nsocks = 0;
+	for (i = 0; i < nloops; i++)
+		wake(&loops[i]);
+	for (i = 0; i < nloops; i++) {
+		struct uloop *u = &loops[i];
+
+		if (u->started)
+			pthread_join(u->thread, NULL);
+		u->started = false;
+		if (u->multi != NULL)		/* never started */
+			curl_multi_cleanup(u->multi);
+		u->multi = NULL;
+		if (u->ep_fd >= 0)
+			close(u->ep_fd);
+		if (u->wake_fd >= 0)
+			close(u->wake_fd);
+		free(u->socks);
+		pthread_mutex_destroy(&u->queue_lock);
+	}
+	free(loops);
+	loops = NULL;
+	nloops = 0;
 	if (ca_fd >= 0)
 		close(ca_fd);
 }
