@@ -38,6 +38,13 @@ static struct conntab_limits	 lim;			/* set at init */
 static struct list		 lists[CT_NPHASES];	/* [M] */
 static struct addr		*buckets[ADDR_BUCKETS];	/* [M] */
 static unsigned			 total;			/* [M] */
+/* [M] When the reaper looks next (ns, its last conntab_expire()'s next):
+ * a deadline before it kicks the reaper, one after it does not.  While
+ * any connection is open the reaper looks at least every shortest
+ * timeout, so that a new entry's deadline is never before this: a
+ * request that starts and ends between two looks costs no wake-up. */
+static uint64_t			 wake_at = UINT64_MAX;
+static uint64_t			 timeout_min;		/* ns, 0: none */
 /* Entry per descriptor: written and read by the descriptor's worker. */
 static struct conntab_entry	**byfd;
 static size_t			 nfd;
@@ -76,7 +83,15 @@ slot_of(const unsigned char key[16])
 int
 conntab_init(const struct conntab_limits *l, size_t max_fd)
 {
+	int i;
+
 	lim = *l;
+	timeout_min = 0;
+	for (i = 0; i < CT_NPHASES; i++)
+		if (lim.timeout_ns[i] > 0 && (timeout_min == 0 ||
+		    lim.timeout_ns[i] < timeout_min))
+			timeout_min = lim.timeout_ns[i];
+	wake_at = UINT64_MAX;
 	if ((byfd = calloc(max_fd > 0 ? max_fd : 1, sizeof(*byfd))) == NULL)
 		return -1;
 	nfd = max_fd;
@@ -132,8 +147,11 @@ link_in(struct conntab_entry *e, enum conntab_phase phase, uint64_t now,
 
 	atomic_store_explicit(&e->phase, (int)phase, memory_order_relaxed);
 	e->deadline = t > 0 && now <= UINT64_MAX - t ? now + t : UINT64_MAX;
-	if (e->deadline != UINT64_MAX && l->head == NULL && kick != NULL)
-		*kick = true;
+	if (e->deadline < wake_at) {
+		if (kick != NULL)
+			*kick = true;
+		wake_at = e->deadline;
+	}
 	e->next = NULL;
 	e->prev = l->tail;
 	if (l->tail != NULL)
@@ -270,6 +288,9 @@ conntab_expire(uint64_t now, void (*fn)(int, enum conntab_phase, void *),
 		if (e != NULL && e->deadline < *next)
 			*next = e->deadline;
 	}
+	if (total > 0 && timeout_min > 0 && now + timeout_min < *next)
+		*next = now + timeout_min;
+	wake_at = *next;
 	pthread_mutex_unlock(&mu);
 	return n;
 }

@@ -80,7 +80,8 @@ Test(conntab, expires_at_the_phase_deadline)
 	cr_assert_eq(got_fd[0], 5);
 	cr_assert_eq(got_phase[0], CT_HEADERS);
 	cr_assert_eq(conntab_phase(e), CT_EXPIRED);
-	cr_assert_eq(next, UINT64_MAX);
+	/* Still open: the reaper looks again within the shortest timeout. */
+	cr_assert_eq(next, 109 * S + 5 * S);
 	/* Expired entries stay in the phase they were given up in. */
 	conntab_enter(e, CT_BUSY, 110 * S, &kick);
 	cr_assert_eq(conntab_phase(e), CT_EXPIRED);
@@ -99,10 +100,42 @@ Test(conntab, busy_has_no_deadline)
 	e = conntab_open(3, sa(&a), false, CT_HEADERS, 0, &kick);
 	conntab_enter(e, CT_BUSY, 1 * S, &kick);
 	cr_assert_eq(conntab_expire(1000 * S, collect, NULL, &next), 0);
-	cr_assert_eq(next, UINT64_MAX);
+	/* No deadline: only the periodic look while a connection is open. */
+	cr_assert_eq(next, 1000 * S + 5 * S);
 	cr_assert_eq(conntab_byfd(3), e);
 	conntab_close(e);
 	cr_assert_null(conntab_byfd(3));
+	cr_assert_eq(conntab_expire(1001 * S, collect, NULL, &next), 0);
+	cr_assert_eq(next, UINT64_MAX, "nothing open: the reaper sleeps");
+}
+
+/* A request whose header deadline falls after the reaper's next look
+ * does not wake it: a kept-alive connection's requests cost no wake-up of
+ * the reaper each. */
+Test(conntab, kicks_only_for_a_deadline_before_the_next_look)
+{
+	struct sockaddr_in a = v4("192.0.2.1");
+	struct conntab_entry *e;
+	uint64_t next;
+	bool kick = false;
+
+	setup_limits(0, 0);
+	e = conntab_open(4, sa(&a), false, CT_BUSY, 0, &kick);
+	cr_assert_not(kick, "no deadline, no kick");
+	cr_assert_eq(conntab_expire(1 * S, collect, NULL, &next), 0);
+	cr_assert_eq(next, 6 * S);
+	/* Headers at 2 s: deadline 7 s, after the look at 6 s. */
+	conntab_enter(e, CT_HEADERS, 2 * S, &kick);
+	cr_assert_not(kick);
+	conntab_enter(e, CT_BUSY, 2 * S, &kick);
+	/* The look at 6 s finds nothing due and plans the next at 11 s. */
+	cr_assert_eq(conntab_expire(6 * S, collect, NULL, &next), 0);
+	cr_assert_eq(next, 11 * S);
+	/* A handshake-long deadline is later still; a header deadline
+	 * entered at 5.5 s (10.5 s) is before 11 s: kick. */
+	conntab_enter(e, CT_HEADERS, 5 * S + S / 2, &kick);
+	cr_assert(kick);
+	conntab_close(e);
 }
 
 Test(conntab, expires_in_start_order_only_what_is_due)
