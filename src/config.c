@@ -113,7 +113,7 @@ static const struct opt opts[] = {
 	    "(0: half of max-clients; trusted proxies are exempt)", false,
 	    NULL },
 	{ "threads", 0, T_UINT, OFF(threads), 0, 256, "0",
-	    "HTTP worker threads (0: one per CPU)", false, NULL },
+	    "event loops, one thread each (0: one per CPU)", false, NULL },
 	{ "access-log", 0, T_BOOL, OFF(access_log), 0, 0, "on",
 	    "one line per request on stdout", false, NULL },
 	{ "access-log-format", 0, T_STR, OFF(access_log_format), 0, 0,

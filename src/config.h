@@ -43,7 +43,7 @@ struct config {
 	uint64_t	 max_clients_per_addr;	/* 0: half the connection limit */
 	uint64_t	 shutdown_timeout_ms;	/* grace for transfers at SIGTERM */
 	uint64_t	 max_clients;	/* connections; 0 = from open-file limit */
-	uint64_t	 threads;	/* HTTP worker threads; 0 = one per CPU */
+	uint64_t	 threads;	/* event loops; 0 = one per CPU */
 	bool		 access_log;
 	char		*access_log_format;	/* "combined" or "json" */
 	bool		 access_log_json;	/* access_log_format is json */

@@ -1,7 +1,9 @@
 /*
- * request: one proxied HTTP exchange, shared by the libmicrohttpd worker
- * that owns the client connection and the curl thread that owns the
- * backend transfer.
+ * request: one proxied HTTP exchange.  The event loop (upstream.h) whose
+ * daemon has the client connection runs both sides of it: the client side
+ * in libmicrohttpd's callbacks, the backend transfer in libcurl's.  Other
+ * threads touch it only through the lock and the loop's queue: the
+ * shaper's timers (loop 0), the hang-up of a parked handshake, shutdown.
  *
  * Ownership: reference counted.  References are held by libmicrohttpd
  * (from the URI callback to notify_completed), by the response (until its
@@ -9,10 +11,12 @@
  * the hang-up watch, and by a queued command.  request_unref() frees, and
  * is the only place that does.
  *
- * Locking: fields marked [L] are under `lock`; [C] belong to the curl
- * thread; [M] to the worker thread that runs the connection; [I] are set
- * before the request is handed to the curl thread and read-only after;
- * [S] are under the shaper's lock (shaper.c).
+ * Locking: fields marked [L] are under `lock` (the shaper's timers in
+ * loop 0 read and write them for requests of every loop); [C] belong to
+ * the loop's backend side and [M] to its client side, the same thread
+ * (the marks say which side writes them); [I] are set before the transfer
+ * starts and read-only after; [S] are under the shaper's lock
+ * (shaper.c).
  * The lock is a leaf: no libmicrohttpd or libcurl call is made while it is
  * held, except MHD_suspend_connection() (see server.c for why).
  */
@@ -108,7 +112,7 @@ enum req_pace {
 				 * (server.c reader()) */
 };
 
-/* Commands to the curl thread (bit set, see upstream_post()). */
+/* Commands to a request's backend side (bit set, see upstream_post()). */
 #define CMD_START	0x01
 #define CMD_RESUME_RECV	0x02	/* room in the download buffer */
 #define CMD_RESUME_SEND	0x04	/* bytes or EOF in the upload buffer */
@@ -173,7 +177,7 @@ struct request {
 	CURLcode		 result;		/* [L] */
 	bool			 gone;			/* [L] client side ended */
 	bool			 hup;			/* [L] client hung up */
-	bool			 curl_done;		/* [L] the curl thread is
+	bool			 curl_done;		/* [L] the backend side is
 							   done with r: no
 							   CMD_CANCEL needed */
 	bool			 down_paused;		/* [L] curl write paused */

@@ -1,6 +1,7 @@
 /*
- * server: libmicrohttpd callbacks that take a request in, hand it to the
- * curl thread, and stream the backend's answer back.
+ * server: libmicrohttpd callbacks that take a request in, start its
+ * backend transfer (upstream.h), and stream the backend's answer back;
+ * and the daemons, one per event loop, run through the loops' hooks.
  *
  * Access handler call sequence (libmicrohttpd 0.9.75): a first call with no
  * body, body calls, then a final call with *upload_data_size == 0; a final
@@ -92,7 +93,7 @@ static _Thread_local bool	 client_left;
 struct conn {
 	uint64_t	 id;
 	int		 fd;		/* -1 until known */
-	bool		 watched;	/* in the curl thread's hang-up set */
+	bool		 watched;	/* in its loop's hang-up set */
 	bool		 pushed;	/* tlspush_attach()ed */
 	struct tlscred	*cred;		/* its pair's reference, or NULL */
 	struct conntab_entry *ct;	/* NULL: not tracked (out of memory) */
@@ -384,7 +385,7 @@ respond_error(struct request *r, enum s3err err, const char *detail)
 	return reply_error(r, err, detail, false);
 }
 
-/* --- the strict reading of the request (worker thread) -------------------- */
+/* --- the strict reading of the request (the connection's loop) -------------------- */
 
 /*
  * libmicrohttpd 0.9.75 parses the header section in place, in its read
@@ -494,7 +495,7 @@ check_request(struct request *r, const char *url, const char *method,
 	return k.hc.verdict;
 }
 
-/* --- building the backend request (worker thread) ------------------------- */
+/* --- building the backend request (the connection's loop) ------------------------- */
 
 struct hdr_ctx {
 	struct request	*r;
@@ -679,7 +680,7 @@ client_info(struct request *r)
 
 static enum MHD_Result	on_continue(struct request *);
 
-/* First call: check the request, hand it to the curl thread.  Nothing goes
+/* First call: check the request, start the backend transfer.  Nothing goes
  * upstream before the whole header section has been read strictly.  A
  * request with "Expect: 100-continue" waits in on_continue(). */
 static enum MHD_Result
@@ -860,7 +861,7 @@ on_body(struct request *r, const char *data, size_t *size)
 	return MHD_YES;
 }
 
-/* --- the response (worker thread) ----------------------------------------- */
+/* --- the response (the connection's loop) ----------------------------------------- */
 
 /* A client that took more than DRAIN_STALL to take one block has stopped
  * draining, or drains less than a block a second: its buffer, grown for a
@@ -880,7 +881,7 @@ drain_check(struct request *r, uint64_t now)
 }
 
 /* Should r's download buffer double?  Only if the client drains it faster
- * than the curl thread refills it (the backend was paused since the buffer
+ * than the backend side refills it (the backend was paused since the buffer
  * was last empty) and the client's rate would empty the doubled buffer
  * within GROW_HORIZON: the buffer then covers the wake-up latency at full
  * speed.  The rate is measured from GROW_SETTLE after the first byte, so
@@ -1234,7 +1235,7 @@ answer(struct request *r)
 	headers = r->t_headers != 0;
 	pthread_mutex_unlock(&r->lock);
 	if (up == UP_FAILED && !headers) {
-		/* bad_response is written by the curl thread before `up`
+		/* bad_response is written by the backend side before `up`
 		 * became UP_FAILED, which we saw under the lock. */
 		r->upstream_error = r->bad_response != NULL ?
 		    r->bad_response : curl_easy_strerror(result);
@@ -1445,6 +1446,8 @@ static const struct upstream_server hooks = {
 	.timeout_ms = daemon_timeout,
 	.adopt = daemon_adopt,
 	.stop = daemon_stop,
+	.timer_at = shaper_deadline,
+	.timer_fire = shaper_expire,
 };
 
 int

@@ -1,8 +1,8 @@
 /*
  * shaper: one limiter for the whole process, and one timer heap.  A request
  * refused tokens sleeps (suspended) in the heap until the moment its
- * deficit is covered; the curl thread, which already sleeps in epoll_wait()
- * until its next event, fires those timers.  No tick per request, no
+ * deficit is covered; event loop 0, which already sleeps in epoll_wait()
+ * until its next event, fires those timers (upstream.h).  No tick per request, no
  * polling.
  */
 
@@ -21,7 +21,7 @@
 #define EXPIRE_BATCH	64
 #define NEVER		UINT64_MAX
 /* Timers are rounded up to a grid, so that transfers due within the same
- * few milliseconds are resumed in one pass of the curl thread and of each
+ * few milliseconds are resumed in one pass of loop 0 and of each
  * worker, not one wake-up each.  Nothing is lost to the rounding: tokens
  * accrue from the clock, and a waiter that is late takes what accrued
  * meanwhile.  The grid is a power of two of 1 ms up to SLACK_MAX, at most
@@ -37,7 +37,7 @@ static struct request	**heap;		/* [S] 1-based min-heap on tok_at */
 static size_t		 heap_n, heap_cap; /* [S] */
 static bool		 stopped;	/* [S] */
 static bool		 full_logged;	/* [S] */
-/* Lock-free views for the hot path and the curl thread. */
+/* Lock-free views for the hot path and loop 0. */
 static atomic_bool	 rated_down, rated_up;
 static atomic_bool	 limited;	/* any rate or max-connections */
 static atomic_uint_fast64_t next_at;	/* heap[1]'s time; 0: no timer */
@@ -80,7 +80,7 @@ sift_down(size_t i)
 	heap_put(i, r);
 }
 
-/* Publishes the earliest timer; wakes the curl thread if it moved closer,
+/* Publishes the earliest timer; wakes loop 0 if it moved closer,
  * since it may be asleep until a later one. */
 static void
 publish(void)

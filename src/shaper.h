@@ -4,8 +4,8 @@
  * for tokens, and the list of trusted proxies.
  *
  * Threads: workers call shaper_enter / shaper_take / shaper_leave for the
- * requests they run; the curl thread fires timers (shaper_deadline,
- * shaper_expire); main's thread calls shaper_init, shaper_set, shaper_stop.
+ * requests they run; event loop 0 fires timers (shaper_deadline,
+ * shaper_expire, through server.c's hooks); main's thread calls shaper_init, shaper_set, shaper_stop.
  *
  * Lock order: a request's lock, then the shaper lock.  Nothing that takes
  * a request's lock is called under the shaper lock: wake-ups are collected

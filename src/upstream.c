@@ -1,7 +1,9 @@
 /*
- * upstream: the curl thread.  It owns the multi handle, every easy handle
- * and the list of active requests; it moves bytes between the backend and
- * each request's rings, and wakes suspended client connections.
+ * upstream: the event loops (see upstream.h).  Each loop owns its
+ * libmicrohttpd daemon (through struct upstream_server), its multi handle,
+ * its easy handles and its list of active requests; it moves bytes
+ * between the backend and each request's rings, and resumes suspended
+ * client connections, all in its own thread.
  */
 
 #include <errno.h>
@@ -20,7 +22,6 @@
 #include "httpcheck.h"
 #include "log.h"
 #include "metrics.h"
-#include "shaper.h"
 #include "upstream.h"
 
 /* libcurl hands a whole recv() (up to the chunk) to the write callback in
@@ -432,7 +433,7 @@ upstream_unwatch(int fd)
 		(void)epoll_ctl(L->ep_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* --- libcurl callbacks (curl thread) ------------------------------------ */
+/* --- libcurl callbacks (the request's loop) ----------------------------- */
 
 /* Makes room for need bytes of backend header section: doubling from
  * 1 KiB, at most REQUEST_RESP_HEADERS_MAX.  Returns 0 or -1. */
@@ -730,7 +731,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	 * after the reset fails the transfer (CURLE_SEND_ERROR, a 502) with
 	 * the answer unread in the socket, for libcurl (7.88 as well as 8.x)
 	 * never reads after a failed send.  libcurl reads before it sends,
-	 * but between that read and the send the curl thread may wait (for
+	 * but between that read and the send the loop may wait (for
 	 * this lock, on the client's wake-up, preempted: up to 20 ms seen
 	 * under load).  So look again here, with the lock held: what is left
 	 * open is the copy below and libcurl's way to send(), microseconds.
@@ -766,7 +767,7 @@ on_read(char *buf, size_t size, size_t n, void *arg)
 	r->sent_bytes += len;
 	r->read_first = 0;
 	/* Wake the client only when half the buffer is free: fewer wake-ups.
-	 * After the send, not here: the wake-up may cost the curl thread its
+	 * After the send, not here: the wake-up may cost the loop its
 	 * CPU just before the send (see above). */
 	room = ring_space(&r->upload) >= r->upload.cap / 2;
 	pthread_mutex_unlock(&r->lock);
@@ -820,7 +821,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
-/* --- transfers (curl thread) ---------------------------------------------- */
+/* --- transfers (the request's loop) --------------------------------------- */
 
 /* Counts a failed transfer by kind (metrics.h).  A transfer ended by us
  * (the client's side finished or hung up, shutdown: aborted by callback;
@@ -1258,13 +1259,13 @@ static int
 wait_ms(void)
 {
 	uint64_t now, at = L->timer_at, tok = L->index == 0 ?
-	    shaper_deadline() : 0;
+	    srv->timer_at() : 0;
 	int64_t mhd;
 	bool queued;
 	int ms;
 
 	/* Commands queued without a wake-up (by this loop's own callbacks,
-	 * or shaper_expire()'s refills left by the last round's limit) run
+	 * or the shaper timers' refills left by the last round's limit) run
 	 * now. */
 	pthread_mutex_lock(&L->queue_lock);
 	queued = L->queue_head != NULL || L->adopt_head != NULL;
@@ -1331,9 +1332,9 @@ loop(void *arg)
 				wake_flush();
 			}
 			run_done();
-			if (L->index == 0 && shaper_deadline() != 0 &&
-			    shaper_deadline() <= request_now())
-				shaper_expire(request_now());
+			if (L->index == 0 && srv->timer_at() != 0 &&
+			    srv->timer_at() <= request_now())
+				srv->timer_fire(request_now());
 		} while (L->resumed && ++rounds < SETTLE_ROUNDS &&
 		    !atomic_load(&stopping));
 	}

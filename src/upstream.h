@@ -52,6 +52,10 @@ struct upstream_server {
 	void	(*adopt)(unsigned i, int fd, const struct sockaddr *sa,
 		    socklen_t len);		/* a new connection */
 	void	(*stop)(unsigned i);		/* stop the daemon */
+	/* Loop 0 also fires the shaper's timers: when the next is due (ns,
+	 * 0: none), and fire those due at now. */
+	uint64_t (*timer_at)(void);
+	void	(*timer_fire)(uint64_t now);
 };
 
 /* Start-up, main thread, after curl_global_init(): n event loops (0: 1),
