@@ -524,11 +524,11 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	/* Pause before the next recv() rather than refuse it: what is refused
 	 * is copied and held by libcurl, a chunk more per slow client.
 	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.)  A
-	 * PACE_SLOW buffer is refilled only when empty, so a whole recv()
-	 * fits; libcurl hands it over in pieces of CURL_MAX_WRITE_SIZE, and
-	 * pausing after the first would strand the rest in libcurl. */
+	 * PACE_SLOW buffer is refilled only when empty, and one recv() of
+	 * UPSTREAM_RECV_SLOW comes in one piece: it pauses once the next
+	 * recv() would not fit, that is, with the buffer full. */
 	if (ring_space(&r->down) < (r->pace == PACE_SLOW ?
-	    CURL_MAX_WRITE_SIZE : r->chunk)) {
+	    UPSTREAM_RECV_SLOW : r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
 		mask = pause_mask(r);
@@ -743,6 +743,15 @@ count_failure(const struct request *r, CURLcode code)
 #define EASY_POOL	16
 static const size_t	 easy_sizes[] = { UPSTREAM_CHUNK_SMALL,
     UPSTREAM_CHUNK_SHAPED, UPSTREAM_CHUNK_SLOW, UPSTREAM_CHUNK_BIG };
+/* PACE_SLOW handles (UPSTREAM_RECV_SLOW) share a class with others; one
+ * of their recv()s is one piece for on_write(), and a refill is whole
+ * recv()s. */
+_Static_assert(UPSTREAM_RECV_SLOW == UPSTREAM_CHUNK_SMALL ||
+    UPSTREAM_RECV_SLOW == UPSTREAM_CHUNK_SHAPED,
+    "UPSTREAM_RECV_SLOW is one of the pool's sizes");
+_Static_assert(UPSTREAM_RECV_SLOW <= CURL_MAX_WRITE_SIZE &&
+    UPSTREAM_CHUNK_SLOW % UPSTREAM_RECV_SLOW == 0,
+    "a PACE_SLOW refill is whole recv()s of one piece each");
 #define EASY_CLASSES	(sizeof(easy_sizes) / sizeof(easy_sizes[0]))
 static CURL		*easy_pool[EASY_CLASSES][EASY_POOL];
 static unsigned		 easy_n[EASY_CLASSES];
@@ -850,12 +859,11 @@ start(struct request *r)
 			r->chunk = UPSTREAM_CHUNK_SHAPED;
 		r->down_init = 2 * r->chunk;
 	} else if (r->pace == PACE_SLOW) {
-		if (r->chunk < UPSTREAM_CHUNK_SLOW)
-			r->chunk = UPSTREAM_CHUNK_SLOW;
+		r->chunk = UPSTREAM_CHUNK_SLOW;
 		r->down_init = r->chunk;
 	}
 	pthread_mutex_unlock(&r->lock);
-	r->easy_chunk = r->chunk;
+	r->easy_chunk = r->pace == PACE_SLOW ? UPSTREAM_RECV_SLOW : r->chunk;
 	if ((e = r->easy = easy_get(r->easy_chunk)) == NULL)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
@@ -875,7 +883,7 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->chunk);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->easy_chunk);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)cfg->connect_timeout_ms);
 	/* A transfer that moves no byte for stall-timeout fails (paused ones
