@@ -103,7 +103,9 @@ enum req_pace {
 	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: a 32 KiB
 				 * buffer, refilled (8 KiB reads) when empty
 				 * and the next grant's tokens are due
-				 * (server.c reader()) */
+				 * (server.c reader()), and given back as
+				 * soon as it is empty (upstream.c
+				 * slow_bufs) */
 };
 
 /* Commands to the curl thread (bit set, see upstream_post()). */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bufcache.h"
 #include "headers.h"
 #include "httpcheck.h"
 #include "log.h"
@@ -54,6 +55,16 @@ static bool		 in_unpause;	/* [C] inside curl_easy_pause() */
 static int		 ca_fd = -1;	/* memfd holding an inline CA */
 static char		 ca_path[64];
 static struct request	*active;	/* [C] started, not yet cancelled */
+/* PACE_SLOW download buffers (UPSTREAM_CHUNK_SLOW): each holds a refill
+ * from its arrival until the client side has taken it, and goes back to
+ * the cache then (server.c reader()).  1,000 downloads at 64 KiB/s held
+ * up to about 200 at once (refills come in waves), 2,000 refills a
+ * second; SLOW_RESERVE free ones (8 MiB at most) stay resident so that
+ * the waves cost no system call (with 64, a third of the refills paid a
+ * madvise() and page faults).  Past the reserve, a burst (1,000 downloads
+ * starting at once held 964) is given back as it drains. */
+#define SLOW_RESERVE	256
+static struct bufcache	 slow_bufs;
 static atomic_bool	 stopping;	/* thread should exit */
 static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
 static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
@@ -203,7 +214,8 @@ upstream_init(const struct config *c, size_t nfd, char *err, size_t errlen)
 	struct epoll_event ev;
 
 	cfg = c;
-	if ((socks = calloc(nfd > 0 ? nfd : 1, 1)) == NULL) {
+	if (bufcache_init(&slow_bufs, UPSTREAM_CHUNK_SLOW, SLOW_RESERVE) == -1 ||
+	    (socks = calloc(nfd > 0 ? nfd : 1, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -861,6 +873,7 @@ start(struct request *r)
 	} else if (r->pace == PACE_SLOW) {
 		r->chunk = UPSTREAM_CHUNK_SLOW;
 		r->down_init = r->chunk;
+		ring_use_cache(&r->down, &slow_bufs);
 	}
 	pthread_mutex_unlock(&r->lock);
 	r->easy_chunk = r->pace == PACE_SLOW ? UPSTREAM_RECV_SLOW : r->chunk;
@@ -1242,6 +1255,10 @@ upstream_stop(void)
 	wake();
 	pthread_join(thread, NULL);
 	easy_free_all();
+	/* Every request is gone by now, unless some outlived the shutdown
+	 * (then their buffers stay mapped until the exit). */
+	if (request_count() == 0)
+		bufcache_free(&slow_bufs);
 	curl_multi_cleanup(multi);
 	multi = NULL;
 	close(ep_fd);
