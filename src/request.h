@@ -106,10 +106,12 @@ enum req_pace {
 	PACE_SHAPED,		/* limited: a buffer of two chunks of 16 KiB
 				 * or more, so the reader rarely waits for
 				 * data between grants (fair shares) */
-	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: 32 KiB reads
-				 * into a 32 KiB buffer, refilled when empty
+	PACE_SLOW,		/* own rate <= SHAPER_SLOW_RATE: a 32 KiB
+				 * buffer, refilled (8 KiB reads) when empty
 				 * and the next grant's tokens are due
-				 * (server.c reader()) */
+				 * (server.c reader()), and given back as
+				 * soon as it is empty (upstream.c
+				 * slow_bufs) */
 };
 
 /* Commands to a request's backend side (bit set, see upstream_post()). */
@@ -225,7 +227,8 @@ struct request {
 	struct ring		 down;			/* [L] backend -> client */
 	struct ring		 upload;		/* [L] client -> backend */
 	size_t			 down_max;		/* [I] cap of `down` */
-	size_t			 chunk;			/* [L] backend recv size */
+	size_t			 chunk;			/* [L] backend recv size;
+							   PACE_SLOW: refill size */
 	size_t			 down_init;		/* [C] first cap of `down` */
 	uint64_t		 bytes_out;		/* [L] body bytes to client */
 	uint64_t		 bytes_in;		/* [L] body bytes from client */

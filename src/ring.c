@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bufcache.h"
 #include "ring.h"
 
 void
@@ -14,10 +15,23 @@ ring_init(struct ring *r)
 }
 
 void
+ring_use_cache(struct ring *r, struct bufcache *bc)
+{
+	if (r->buf == NULL)
+		r->cache = bc;
+}
+
+void
 ring_free(struct ring *r)
 {
-	free(r->buf);
+	struct bufcache *bc = r->cache;
+
+	if (bc != NULL)
+		bufcache_put(bc, r->buf);
+	else
+		free(r->buf);
 	ring_init(r);
+	r->cache = bc;
 }
 
 /* Moves the contents into a new buffer of cap bytes (cap >= len). */
@@ -27,6 +41,16 @@ resize(struct ring *r, size_t cap)
 	char *nb;
 	size_t first;
 
+	if (r->cache != NULL) {
+		/* One size: only the first buffer. */
+		if (r->buf != NULL || cap != r->cache->size ||
+		    (nb = bufcache_get(r->cache)) == NULL)
+			return -1;
+		r->buf = nb;
+		r->cap = cap;
+		r->head = 0;
+		return 0;
+	}
 	if ((nb = malloc(cap)) == NULL)
 		return -1;
 	/* Unwrap the contents to the start of the new buffer. */
@@ -91,7 +115,7 @@ ring_grow(struct ring *r, size_t cap)
 int
 ring_shrink(struct ring *r, size_t cap)
 {
-	if (cap >= r->cap || cap < r->len || cap == 0)
+	if (cap >= r->cap || cap < r->len || cap == 0 || r->cache != NULL)
 		return 0;
 	return resize(r, cap);
 }

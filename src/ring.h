@@ -7,14 +7,23 @@
 
 #include <stddef.h>
 
+struct bufcache;
+
 struct ring {
 	char	*buf;	/* owned; NULL until the first ring_grow() */
 	size_t	 cap;	/* bytes allocated */
 	size_t	 head;	/* index of the oldest byte */
 	size_t	 len;	/* bytes stored */
+	struct bufcache *cache;	/* NULL: malloc'd buffers; else buffers of
+				 * the cache's one size */
 };
 
 void	ring_init(struct ring *);
+/* From now on the ring's buffer comes from bc: its capacity is 0 or
+ * bc->size, and it cannot grow or shrink.  Only while it has no buffer. */
+void	ring_use_cache(struct ring *, struct bufcache *bc);
+/* Gives the buffer back (contents lost); the ring stays usable, with its
+ * cache if it has one. */
 void	ring_free(struct ring *);
 /* Grows the capacity to cap bytes (never shrinks), keeping the contents.
  * Returns 0, or -1 if memory is short (the ring is unchanged). */

@@ -953,6 +953,12 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 		n = max;
 	}
 	n = ring_read(&r->down, buf, n);
+	/* A PACE_SLOW buffer holds a refill until libmicrohttpd has it: it
+	 * goes back to its cache empty and comes again with the next refill,
+	 * so that between refills (half a second at 64 KiB/s) the download
+	 * holds no buffer of ours. */
+	if (r->pace == PACE_SLOW && r->down.len == 0)
+		ring_free(&r->down);
 	if (r->down_shrink && r->down.len <= r->down_init) {
 		(void)ring_shrink(&r->down, r->down_init);
 		r->down_shrink = false;

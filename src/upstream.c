@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bufcache.h"
 #include "headers.h"
 #include "httpcheck.h"
 #include "log.h"
@@ -128,6 +129,17 @@ static atomic_uint	 next_loop;	/* round robin of adopted connections */
 static __thread struct uloop *L;	/* the calling thread's loop, or NULL */
 static int		 ca_fd = -1;	/* memfd holding an inline CA */
 static char		 ca_path[64];
+/* PACE_SLOW download buffers (UPSTREAM_CHUNK_SLOW), shared by the loops:
+ * each holds a refill from its arrival until the client side has taken
+ * it, and goes back to the cache then (server.c reader()).  1,000
+ * downloads at 64 KiB/s held up to about 200 at once (refills come in
+ * waves), 2,000 refills a second; SLOW_RESERVE free ones (8 MiB at most)
+ * stay resident so that the waves cost no system call (with 64, a third
+ * of the refills paid a madvise() and page faults).  Past the reserve, a
+ * burst (1,000 downloads starting at once held 964) is given back as it
+ * drains. */
+#define SLOW_RESERVE	256
+static struct bufcache	 slow_bufs;
 static atomic_bool	 stopping;	/* loops should exit */
 static atomic_bool	 aborting;	/* fail all transfers (shutdown) */
 static _Atomic uint64_t	 last_answer;	/* ns of the last response headers */
@@ -291,6 +303,10 @@ upstream_init(const struct config *c, size_t nfd, unsigned n, char *err,
 		return -1;
 	}
 	nloops = n;
+	if (bufcache_init(&slow_bufs, UPSTREAM_CHUNK_SLOW, SLOW_RESERVE) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	request_on_resume(upstream_resumed);
 	for (i = 0; i < n; i++)
 		if (loop_init(&loops[i], i, nfd, err, errlen) == -1)
@@ -655,13 +671,13 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	/* Pause before the next recv() rather than refuse it: what is refused
 	 * is copied and held by libcurl, a chunk more per slow client.
 	 * (Inside curl_easy_pause(), unpause() re-pauses afterwards.)  A
-	 * PACE_SLOW buffer is refilled only when empty, so a whole recv()
-	 * fits; libcurl hands it over in pieces of CURL_MAX_WRITE_SIZE, and
-	 * pausing after the first would strand the rest in libcurl.  Once
-	 * the whole body is in, no pause: the transfer ends now, and its
-	 * backend connection goes back to the pool without a resume. */
+	 * PACE_SLOW buffer is refilled only when empty, and one recv() of
+	 * UPSTREAM_RECV_SLOW comes in one piece: it pauses once the next
+	 * recv() would not fit, that is, with the buffer full.  Once the
+	 * whole body is in, no pause: the transfer ends now, and its backend
+	 * connection goes back to the pool without a resume. */
 	if (!r->body_in && ring_space(&r->down) < (r->pace == PACE_SLOW ?
-	    CURL_MAX_WRITE_SIZE : r->chunk)) {
+	    UPSTREAM_RECV_SLOW : r->chunk)) {
 		r->down_paused = true;
 		r->down_grow = true;
 		mask = pause_mask(r);
@@ -873,6 +889,16 @@ count_failure(const struct request *r, CURLcode code)
  * their number: a few per size, so that idle handles hold little memory
  * (at most 16 x (32 KiB + 64 KiB upload) per size, and
  * UPSTREAM_BIG_MAX big ones).  [C] */
+/* PACE_SLOW handles (UPSTREAM_RECV_SLOW) share a class with others; one
+ * of their recv()s is one piece for on_write(), and a refill is whole
+ * recv()s. */
+_Static_assert(UPSTREAM_RECV_SLOW == UPSTREAM_CHUNK_SMALL ||
+    UPSTREAM_RECV_SLOW == UPSTREAM_CHUNK_SHAPED,
+    "UPSTREAM_RECV_SLOW is one of the pool's sizes");
+_Static_assert(UPSTREAM_RECV_SLOW <= CURL_MAX_WRITE_SIZE &&
+    UPSTREAM_CHUNK_SLOW % UPSTREAM_RECV_SLOW == 0,
+    "a PACE_SLOW refill is whole recv()s of one piece each");
+
 static int
 easy_class(size_t chunk)
 {
@@ -966,12 +992,12 @@ start(struct request *r)
 			r->chunk = UPSTREAM_CHUNK_SHAPED;
 		r->down_init = 2 * r->chunk;
 	} else if (r->pace == PACE_SLOW) {
-		if (r->chunk < UPSTREAM_CHUNK_SLOW)
-			r->chunk = UPSTREAM_CHUNK_SLOW;
+		r->chunk = UPSTREAM_CHUNK_SLOW;
+		ring_use_cache(&r->down, &slow_bufs);
 		r->down_init = r->chunk;
 	}
 	pthread_mutex_unlock(&r->lock);
-	r->easy_chunk = r->chunk;
+	r->easy_chunk = r->pace == PACE_SLOW ? UPSTREAM_RECV_SLOW : r->chunk;
 	if ((e = r->easy = easy_get(r->easy_chunk)) == NULL)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
@@ -991,7 +1017,7 @@ start(struct request *r)
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, r);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->chunk);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)r->easy_chunk);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)cfg->connect_timeout_ms);
 	/* A transfer that moves no byte for stall-timeout fails (paused ones
@@ -1422,6 +1448,10 @@ upstream_stop(void)
 	free(loops);
 	loops = NULL;
 	nloops = 0;
+	/* Every request is gone by now, unless some outlived the shutdown
+	 * (then their buffers stay mapped until the exit). */
+	if (request_count() == 0)
+		bufcache_free(&slow_bufs);
 	if (ca_fd >= 0)
 		close(ca_fd);
 }

@@ -33,11 +33,17 @@
 /* Least chunk of a limited download (request.h, enum req_pace).
  * PACE_SHAPED: a buffer of two, so that the reader rarely waits for data
  * between grants (a transfer waiting for data loses its turn in a shared
- * rate).  PACE_SLOW: a buffer of one, refilled when empty and the next
- * grant's tokens are due (shaper.c): one backend read and one pause per
- * grant, and the bytes are still in the cache when sent. */
+ * rate).  PACE_SLOW: exactly one chunk, whatever the number in flight,
+ * refilled when empty and the next grant's tokens are due (shaper.c):
+ * one pause per grant, and the bytes are still in the cache when sent. */
 #define UPSTREAM_CHUNK_SHAPED	(16 * 1024)
 #define UPSTREAM_CHUNK_SLOW	(32 * 1024)
+/* libcurl's receive buffer for a PACE_SLOW download, in bytes: a refill is
+ * UPSTREAM_CHUNK_SLOW / UPSTREAM_RECV_SLOW reads.  libcurl keeps this
+ * buffer for the whole transfer, paused or not, so on 1,000 downloads at
+ * 64 KiB/s each KiB here is a MiB of resident memory; 8 KiB cost no CPU
+ * that the benchmark could see against 32 KiB (4 reads per refill). */
+#define UPSTREAM_RECV_SLOW	(8 * 1024)
 
 struct sockaddr;
 struct uloop;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bufcache.h"
 #include "ring.h"
 
 Test(ring, empty_until_grown)
@@ -84,4 +85,34 @@ Test(ring, shrink_keeps_wrapped_contents_only_if_they_fit)
 	cr_assert_eq(ring_shrink(&r, 64), 0, "never grows");
 	cr_assert_eq(r.cap, 8);
 	ring_free(&r);
+}
+
+Test(ring, cached_buffer_has_one_size_and_goes_back)
+{
+	struct bufcache bc;
+	struct ring r;
+	char out[8];
+	char *first;
+
+	cr_assert_eq(bufcache_init(&bc, 4096, 1), 0);
+	ring_init(&r);
+	ring_use_cache(&r, &bc);
+	cr_assert_eq(ring_grow(&r, 1024), -1, "not the cache's size");
+	cr_assert_eq(ring_grow(&r, 4096), 0);
+	cr_assert_eq(r.cap, 4096);
+	first = r.buf;
+	cr_assert_eq(ring_write(&r, "abcdef", 6), 6);
+	cr_assert_eq(ring_grow(&r, 8192), -1, "a cached ring cannot grow");
+	cr_assert_eq(ring_shrink(&r, 8), 0);
+	cr_assert_eq(r.cap, 4096, "nor shrink");
+	cr_assert_eq(ring_read(&r, out, 6), 6);
+	cr_assert_eq(memcmp(out, "abcdef", 6), 0);
+	ring_free(&r);
+	cr_assert_eq(r.cap, 0);
+	cr_assert_eq(r.cache, &bc, "keeps its cache");
+	cr_assert_eq(bc.nwarm, 1, "the buffer is back in the reserve");
+	cr_assert_eq(ring_grow(&r, 4096), 0);
+	cr_assert_eq(r.buf, first, "and is reused");
+	ring_free(&r);
+	bufcache_free(&bc);
 }
