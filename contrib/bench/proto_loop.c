@@ -191,6 +191,9 @@ struct worker {
 
 static const char *opt_bind = "127.0.0.1", *opt_cert, *opt_key, *opt_up;
 static unsigned opt_port, opt_threads;
+/* PROTO_PLAIN=1 in the environment: wake at the backend's headers and
+ * always answer through the reader (no coalescing of small answers). */
+static bool plain;
 static char *up_origin, *up_path = "";
 static char *pem_cert, *pem_key;
 static const char *prio =
@@ -329,7 +332,12 @@ on_header(char *buf, size_t size, size_t n, void *arg)
 				r->early = true;
 				wake(r, W_SPACE);
 			}
-			wake(r, W_HEADERS);
+			/* With a body to come, the waiter is woken by its
+			 * first bytes (on_write): one resume, not two, and
+			 * the headers go out with the body. */
+			if (plain || r->head || r->status == 204 ||
+			    r->status == 304 || r->clen == 0)
+				wake(r, W_HEADERS);
 		}
 		return len;
 	}
@@ -377,7 +385,13 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 			curl_easy_pause(r->easy, r->cpause);
 		}
 	}
-	wake(r, W_DATA);
+	/* A small body is waited for whole: its answer is then queued
+	 * from the buffer, headers and body in one pass. */
+	if (plain || r->clen < 0 || r->clen > BLOCK_MAX ||
+	    r->recv_bytes >= (uint64_t)r->clen)
+		wake(r, W_DATA | W_HEADERS);
+	else
+		wake(r, W_DATA);
 	return len;
 }
 
@@ -760,6 +774,14 @@ queue_answer(struct req *r)
 	if (r->status == 204 || r->status == 304)
 		resp = MHD_create_response_from_buffer(0, (void *)"",
 		    MHD_RESPMEM_PERSISTENT);
+	else if (!plain && !r->head && r->done && r->result == CURLE_OK &&
+	    r->clen > 0 && r->clen <= BLOCK_MAX &&
+	    r->down.len == (size_t)r->clen && r->down.head == 0)
+		/* All in, contiguous: a buffer response, sent with its
+		 * header in one pass (a reader's body waits for the next
+		 * one).  The ring lives until on_completed(). */
+		resp = MHD_create_response_from_buffer(r->down.len,
+		    r->down.b, MHD_RESPMEM_PERSISTENT);
 	else {
 		block = r->clen >= 0 && (uint64_t)r->clen < BLOCK_MAX ?
 		    (size_t)r->clen : BLOCK_MAX;
@@ -785,6 +807,23 @@ queue_answer(struct req *r)
 	ret = MHD_queue_response(r->conn, r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* Can the answer be queued?  The headers are in and, unless PROTO_PLAIN,
+ * a small body too (or the first bytes of a big one). */
+static bool
+answer_ready(const struct req *r)
+{
+	if (r->done)
+		return true;
+	if (!r->hdr_done)
+		return false;
+	if (plain || r->head || r->status == 204 || r->status == 304 ||
+	    r->clen == 0)
+		return true;
+	if (r->clen > 0 && r->clen <= BLOCK_MAX)
+		return r->recv_bytes >= (uint64_t)r->clen;
+	return r->recv_bytes > 0;
 }
 
 static enum MHD_Result
@@ -844,7 +883,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 		r->up_eof = true;
 	if (r->upload && (r->cpause & CURLPAUSE_SEND))
 		set_pause(r, r->cpause & ~CURLPAUSE_SEND);
-	if (!r->hdr_done && !r->done) {
+	if (!answer_ready(r)) {
 		suspend(r, W_HEADERS);
 		return MHD_YES;
 	}
@@ -1092,6 +1131,8 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	plain = getenv("PROTO_PLAIN") != NULL &&
+	    strcmp(getenv("PROTO_PLAIN"), "1") == 0;
 	curl_global_init(CURL_GLOBAL_ALL);
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (opt_threads == 0)
