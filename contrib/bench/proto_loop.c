@@ -129,7 +129,7 @@
 #define BLOCK_MAX	(256 * 1024)	/* reader block */
 #define BLOCK_MIN	(4 * 1024)
 #define FREE_MAX	64		/* easy handles kept per size */
-#define LOOP_AGAIN	8		/* curl/MHD alternations per turn */
+#define LOOP_AGAIN	8		/* MHD_run() calls per turn, at most */
 
 /* What a suspended connection waits for. */
 enum { W_HEADERS = 1, W_DATA = 2, W_SPACE = 4 };
@@ -965,8 +965,13 @@ worker_main(void *arg)
 			w->n_run++;
 			MHD_run(w->d);
 			now = now_ms();
-			if (!(w->curl_due >= 0 && now >= w->curl_due) &&
-			    !w->resumed)
+			/* libmicrohttpd has more to do at once (a connection
+			 * still readable, an answer's body to send): again,
+			 * without an epoll_wait() of ours in between. */
+			if (MHD_get_timeout(w->d, &mt) == MHD_YES && mt == 0)
+				run_mhd = true;
+			if (!run_mhd && !w->resumed &&
+			    !(w->curl_due >= 0 && now >= w->curl_due))
 				break;
 		}
 	}
