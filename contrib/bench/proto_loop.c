@@ -361,9 +361,10 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	if (r->down.b == NULL) {
-		r->down.cap = r->clen >= 0 && r->clen < DOWN_RING_SMALL ?
-		    (r->clen > 16384 ? (size_t)r->clen : 16384) :
-		    r->big ? DOWN_RING_BIG : DOWN_RING_SMALL;
+		/* A small body gets a ring of its size: it is waited for
+		 * whole (answer_ready()), so it must fit without a pause. */
+		r->down.cap = r->clen > 0 && r->clen <= BLOCK_MAX ?
+		    (size_t)r->clen : r->big ? DOWN_RING_BIG : DOWN_RING_SMALL;
 		r->down.b = xmalloc(r->down.cap);
 	}
 	if (ring_space(&r->down) < len) {
@@ -375,7 +376,7 @@ on_write(char *buf, size_t size, size_t n, void *arg)
 	/* Pause before the next recv() instead of refusing it (what is
 	 * refused is copied and kept by libcurl). */
 	if (ring_space(&r->down) < r->chunk &&
-	    (r->clen < 0 || r->recv_bytes < (uint64_t)r->clen)) {
+	    (r->clen < 0 || (uint64_t)r->clen > r->down.cap)) {
 		if (r->w->in_unpause)
 			r->want_pause = true;
 		else {
