@@ -88,7 +88,7 @@
  *     with an internal thread.
  *   - MHD_run() is MHD_epoll(daemon, 0): one epoll_wait(..., 0) on its own
  *     epoll fd per call, then the resumed connections (a scan of the
- *     suspended list only when one is pending), at most 10 accept()s,
+ *     suspended list only when one is pending), up to ~10 accept()s,
  *     timeouts, and each connection of its ready list once.
  *   - MHD_get_timeout() is 0 whenever its ready list is not empty: after a
  *     resume, after a response is sent (the connection goes back to
