@@ -30,6 +30,7 @@
 #include "tls.h"
 #include "tlscred.h"
 #include "tlspush.h"
+#include "tlsread.h"
 #include "tlsticket.h"
 #include "upstream.h"
 
@@ -235,7 +236,7 @@ main(int argc, char **argv)
 	if (metrics_init() == -1)
 		fatal("out of memory");
 	limit = connection_budget(&cfg, &nfd);
-	if (tlspush_init(nfd) == -1)
+	if (tlspush_init(nfd) == -1 || tlsread_init(nfd) == -1)
 		fatal("out of memory");
 	conntab_setup(&cfg, limit, nfd);
 	if (park_init(nfd) == -1)
@@ -280,6 +281,7 @@ main(int argc, char **argv)
 	tls_free(&pem);
 	tlsticket_free();
 	tlspush_free();
+	tlsread_free();
 	config_free(&cfg);
 	curl_global_cleanup();
 	log_info("stopped");

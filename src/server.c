@@ -36,6 +36,7 @@
 #include "tlscred.h"
 #include "tlspush.h"
 #include "tlsticket.h"
+#include "tlsread.h"
 #include "tlswatch.h"
 #include "conntab.h"
 #include "reaper.h"
@@ -234,6 +235,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		upstream_unwatch(c->fd);
 	if (c != NULL && c->pushed) {
 		tlspush_forget(c->fd);
+		tlsread_forget(c->fd);
 		park_forget(c->fd);
 	}
 	if (c != NULL) {

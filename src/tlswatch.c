@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "park.h"
 #include "reaper.h"
+#include "tlsread.h"
 #include "request.h"
 #include "tlswatch.h"
 
@@ -29,15 +30,16 @@ enter(int fd, enum conntab_phase from, enum conntab_phase to)
 		reaper_kick();
 }
 
-/* GnuTLS's read: what its default does (recv()), plus the start of a
- * request on a kept-alive connection (its first bytes start the header
- * deadline), and a handshake read that would block parks the connection.
+/* GnuTLS's read: what its default does (recv(), with read-ahead:
+ * tlsread.h), plus the start of a request on a kept-alive connection (its
+ * first bytes start the header deadline), and a handshake read that would
+ * block parks the connection.
  * Returns bytes read, 0 at the end, or -1 with errno. */
 static ssize_t
 pull(gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
 	int fd = (int)(intptr_t)ptr;
-	ssize_t n = recv(fd, buf, len, 0);
+	ssize_t n = tlsread_recv(fd, buf, len);
 
 	struct conntab_entry *e;
 

@@ -23,6 +23,7 @@
 #include "httpcheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "tlsread.h"
 #include "upstream.h"
 
 /* libcurl hands a whole recv() (up to the chunk) to the write callback in
@@ -1379,6 +1380,7 @@ loop(void *arg)
 			curl_easy_cleanup(L->easy_pool[c][--L->easy_n[c]]);
 	curl_multi_cleanup(L->multi);
 	L->multi = NULL;
+	tlsread_thread_done();
 	return NULL;
 }
 
