@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -198,6 +199,15 @@ main(int argc, char **argv)
 	size_t nfd = 0;
 	long ncpu;
 	sigset_t set;
+
+	/* Each loop thread allocates from a malloc arena of its own, which
+	 * glibc shrinks whenever 128 KiB lie free at its top: a request's
+	 * buffers freed at its end gave pages back that the next request
+	 * faulted in again (0.2 page faults per 4 KiB GET, about 5 % of its
+	 * CPU).  Up to 4 MiB free per arena stay; blocks of 1 MiB and more
+	 * (none per request) are mapped apart. */
+	mallopt(M_TRIM_THRESHOLD, 4 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	int sig;
 
 	if (config_load(&cfg, argc, argv, &action, err, sizeof(err)) == -1) {
