@@ -191,6 +191,7 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 	struct conn *c = *ctx;
 	const union MHD_ConnectionInfo *ci, *ti;
 	int one = 1;
+	bool nodelay;
 
 	(void)cls;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -206,13 +207,12 @@ on_connection(void *cls, struct MHD_Connection *con, void **ctx,
 		 * waits for no acknowledgement (fresh handshakes waited up to
 		 * ~40 ms).  Records with more behind them are still sent
 		 * together: tlspush's MSG_MORE, libmicrohttpd's TCP_CORK. */
-		if (c->fd >= 0)
-			(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY,
-			    &one, sizeof(one));
+		nodelay = c->fd >= 0 && setsockopt(c->fd, IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one)) == 0;
 		ti = MHD_get_connection_info(con,
 		    MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ti != NULL && ti->tls_session != NULL && c->fd >= 0) {
-			tlspush_attach(ti->tls_session, c->fd);
+			tlspush_attach(ti->tls_session, c->fd, nodelay);
 			park_attach(c->fd, con);
 			tlswatch_attach(ti->tls_session);
 			c->pushed = true;

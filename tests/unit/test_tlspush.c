@@ -77,7 +77,7 @@ setup(void)
 	pthread_join(t, &crc);
 	cr_assert_eq(rc, 0, "server handshake: %s", gnutls_strerror(rc));
 	cr_assert_eq((intptr_t)crc, 0);
-	tlspush_attach(ss, sfd);
+	tlspush_attach(ss, sfd, true);
 }
 
 static void
@@ -165,4 +165,72 @@ Test(tlspush, descriptors_beyond_the_table_are_never_held)
 	tlspush_forget(1 << 20);
 	cr_assert_eq(gnutls_record_send(ss, "x", 1), 1);
 	cr_assert(arrives(1000));
+}
+
+static int
+nodelay_of(int fd)
+{
+	int v = -1;
+	socklen_t l = sizeof(v);
+
+	cr_assert_eq(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &l), 0);
+	return v != 0;
+}
+
+/* libmicrohttpd pushes each response's end with TCP_NODELAY: on a socket
+ * known to have it, with nothing held back, that is no system call.  Seen
+ * here by telling tlspush the socket has it while it has not: the call
+ * then leaves the socket as it is. */
+Test(tlspush, redundant_nodelay_is_answered_here)
+{
+	int zero = 0, one = 1;
+
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &zero,
+	    sizeof(zero)), 0);
+	cr_assert_eq(nodelay_of(sfd), 0);
+	tlspush_attach(ss, sfd, true);
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	cr_assert_eq(nodelay_of(sfd), 0, "the redundant call reached the kernel");
+	/* Unknown descriptors always reach it. */
+	tlspush_forget(sfd);
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	cr_assert_eq(nodelay_of(sfd), 1);
+}
+
+/* After a record sent with MSG_MORE, or while corked, the push is real:
+ * the held record leaves at once. */
+Test(tlspush, nodelay_after_more_pushes_the_held_record)
+{
+	char buf[4];
+	int one = 1;
+
+	tlspush_more(sfd, true);
+	cr_assert_eq(gnutls_record_send(ss, "held", 4), 4);
+	cr_assert(!arrives(50), "a record promised a successor left alone");
+	tlspush_more(sfd, false);
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	cr_assert(arrives(100), "the push did not push");
+	client_read(buf, 4);
+	cr_assert_eq(memcmp(buf, "held", 4), 0);
+}
+
+Test(tlspush, nodelay_while_corked_pushes)
+{
+	char buf[5];
+	int zero = 0, one = 1;
+
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_CORK, &one,
+	    sizeof(one)), 0);
+	cr_assert_eq(gnutls_record_send(ss, "corks", 5), 5);
+	cr_assert(!arrives(50), "corked bytes left");
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)), 0);
+	cr_assert(arrives(100), "the push did not push");
+	client_read(buf, 5);
+	cr_assert_eq(memcmp(buf, "corks", 5), 0);
+	cr_assert_eq(setsockopt(sfd, IPPROTO_TCP, TCP_CORK, &zero,
+	    sizeof(zero)), 0);
 }
