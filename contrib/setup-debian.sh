@@ -6,6 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs="build-essential autoconf automake libtool pkg-config
 libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libcriterion-dev
+libhiredis-dev redis-server
 curl openssl ca-certificates python3 python3-boto3 python3-botocore awscli
 nginx-light gnuplot-nox afl++ prometheus systemd"
 # Debian's nodejs can conflict with a node installed another way: keep

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "redisurl.h"
 #include "log.h"
 #include "target.h"
 #include "units.h"
@@ -145,6 +146,9 @@ static const struct opt opts[] = {
 	{ "max-token-wait", 0, T_DURATION, OFF(max_token_wait_ms), 0, DAY_MS,
 	    "30s", "no transfer waits longer than this for tokens; limits may "
 	    "be exceeded to keep it (0: no bound)", true, NULL },
+	{ "cluster-redis", 0, T_STR, OFF(cluster_redis), 0, 0, "",
+	    "redis://[[user]:password@]host[:port][/db]: replicas share "
+	    "max-connections through this Redis; empty: off", false, NULL },
 	{ "trusted-proxies", 0, T_STR, OFF(trusted_proxies), 0, 0, "",
 	    "addresses or networks (10.0.0.0/8, ::1) whose X-Forwarded-For "
 	    "names the client for per-client limits", true, NULL },
@@ -541,6 +545,13 @@ check(struct config *cfg, char *err, size_t errlen)
 	if (clientaddr_parse_trust(cfg->trusted_proxies, &cfg->trust, msg,
 	    sizeof(msg)) == -1)
 		return errf(err, errlen, "trusted-proxies: %s", msg);
+	if (cfg->cluster_redis[0] != '\0') {
+		struct redisurl u;
+
+		if (redisurl_parse(cfg->cluster_redis, &u, msg,
+		    sizeof(msg)) == -1)
+			return errf(err, errlen, "cluster-redis: %s", msg);
+	}
 	if (strcmp(cfg->access_log_format, "combined") != 0 &&
 	    strcmp(cfg->access_log_format, "json") != 0)
 		return errf(err, errlen, "access-log-format: '%s' is not "
@@ -727,6 +738,20 @@ config_log(const struct config *cfg)
 
 			if (o->off == OFF(upstream_ca) && strstr(s, "-----BEGIN"))
 				s = "(inline PEM)";
+			if (o->off == OFF(cluster_redis) && s[0] != '\0') {
+				struct redisurl u;
+				char e[128];
+
+				/* Never the password. */
+				if (redisurl_parse(s, &u, e, sizeof(e)) == 0)
+					log_info("  %s = redis://%s%s%s%s:%u/%u",
+					    o->name, u.password[0] ?
+					    "(credentials)@" : "",
+					    strchr(u.host, ':') ? "[" : "",
+					    u.host, strchr(u.host, ':') ?
+					    "]" : "", u.port, u.db);
+				break;
+			}
 			log_info("  %s = %s", o->name, s[0] ? s : "(none)");
 			break;
 		}

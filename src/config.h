@@ -58,6 +58,7 @@ struct config {
 	uint64_t	 upload_speed;		/* per PUT/POST body */
 	uint64_t	 max_connections;	/* GETs per address (MAX_CONNECTIONS) */
 	uint64_t	 max_token_wait_ms;	/* starvation bound; 0: none */
+	char		*cluster_redis;		/* redis:// URL; "" = off */
 	char		*trusted_proxies;	/* list as given */
 	struct clientaddr_trust trust;		/* parsed trusted_proxies */
 	char		*config_file;	/* "" = none */

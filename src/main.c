@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "admin.h"
+#include "cluster.h"
 #include "config.h"
 #include "conntab.h"
 #include "reaper.h"
@@ -182,6 +183,7 @@ shutdown_gracefully(const struct config *cfg)
 		_exit(1);
 	}
 	server_stop();		/* the loops too */
+	cluster_stop();
 	admin_stop();
 	reaper_stop();
 	conntab_free();
@@ -267,6 +269,8 @@ main(int argc, char **argv)
 	    sizeof(err)) == -1)
 		fatal("%s", err);
 	if (admin_start(&cfg, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	if (cluster_start(cfg.cluster_redis, err, sizeof(err)) == -1)
 		fatal("%s", err);
 	config_log(&cfg);
 	if (cfg.tls && tlscred_describe(pem.cert, err, sizeof(err)) == 0)

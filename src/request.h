@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
+#include "cluster.h"
 #include "limiter.h"
 #include "ring.h"
 
@@ -43,6 +44,8 @@ struct uloop;
 /* Client side progress. */
 enum req_state {
 	REQ_NEW,		/* created by the URI callback */
+	REQ_ADMITTING,		/* a GET waits for the cluster's slot
+				 * (cluster.h, WAIT_ADMIT) */
 	REQ_CONTINUE,		/* handed upstream; the client waits for 100
 				 * Continue, which is sent when the backend
 				 * wants the body (WAIT_CONTINUE) */
@@ -79,6 +82,10 @@ enum req_upstream {
  *                                    (on_header())
  *  WAIT_DATA      reader(): buffer   body bytes (on_write())       stall_timeout
  *                 empty                                            hangup_waiting
+ *  WAIT_ADMIT     on_admitting()     the cluster thread's answer,  cluster_conns
+ *                 (cluster mode)     at most CLUSTER_ADMIT_MS      cluster_redis_down
+ *                                    (no transfer yet: a hang-up
+ *                                    is seen after it)
  *
  * An early answer is an error answer (300 and over) before the whole body
  * was sent: libcurl stops sending, the rest is dropped.
@@ -98,6 +105,7 @@ enum req_wait {
 	WAIT_TOKENS,		/* for the limiter (timer in shaper.c) */
 	WAIT_CONTINUE,		/* for the backend's 100, final answer, or
 				 * libcurl's wish to send the body */
+	WAIT_ADMIT,		/* for the cluster's slot (cluster.h) */
 };
 
 /* How a download is buffered, chosen when it starts (shaper_enter()). */
@@ -149,6 +157,10 @@ struct request {
 
 	enum req_state		 state;			/* [M] */
 	bool			 shaped;		/* [M] in the shaper */
+	enum cluster_admit	 admit;			/* [L] cluster's answer */
+	bool			 slot;			/* [L] holds a cluster
+							   slot: released at
+							   the end */
 	enum req_pace		 pace;			/* [I] buffer policy */
 	struct lim_flow		 flow;			/* [S] limiter state */
 	size_t			 heap_idx;		/* [S] timer slot, 0: none */
@@ -279,7 +291,7 @@ void		 request_gate_leave(void);
 bool		 request_wake(struct request *r, unsigned mask);
 #define WAKE(w)	(1u << (w))
 #define WAKE_ANY (WAKE(WAIT_HEADERS) | WAKE(WAIT_DATA) | WAKE(WAIT_UPLOAD) | \
-	    WAKE(WAIT_TOKENS) | WAKE(WAIT_CONTINUE))
+	    WAKE(WAIT_TOKENS) | WAKE(WAIT_CONTINUE) | WAKE(WAIT_ADMIT))
 /* fn(loop) is called after each resume by request_wake(), in the
  * resuming thread.  Main thread, at start-up. */
 void		 request_on_resume(void (*fn)(struct uloop *));

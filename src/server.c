@@ -38,6 +38,7 @@
 #include "tlsticket.h"
 #include "tlsread.h"
 #include "tlswatch.h"
+#include "cluster.h"
 #include "conntab.h"
 #include "reaper.h"
 #include "listener.h"
@@ -683,6 +684,8 @@ client_info(struct request *r)
 }
 
 static enum MHD_Result	on_continue(struct request *);
+static enum MHD_Result	on_admitting(struct request *);
+static enum MHD_Result	on_final(struct request *);
 
 /* First call: check the request, start the backend transfer.  Nothing goes
  * upstream before the whole header section has been read strictly.  A
@@ -755,6 +758,15 @@ on_first(struct request *r, const char *url, const char *method,
 		    PACE_SLOW - PACE_PLAIN && PACE_PLAIN == 0,
 		    "metrics' download gauges follow enum req_pace");
 		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, 1);
+		/* Across replicas too: one round trip to Redis, while the
+		 * connection waits suspended (cluster.h). */
+		if (cluster_on() && cfg->max_connections > 0 && r->shaped &&
+		    !r->has_body) {
+			cluster_admit(r, (unsigned)cfg->max_connections);
+			r->state = REQ_ADMITTING;
+			ret = on_admitting(r);
+			goto out;
+		}
 	}
 	if ((strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) &&
 	    r->has_body)
@@ -1188,6 +1200,37 @@ on_final(struct request *r)
 	return answer(r);
 }
 
+/* A GET waiting for the cluster's answer (REQ_ADMITTING): suspended until
+ * the cluster thread answers, at most CLUSTER_ADMIT_MS.  Refused: 503
+ * SlowDown, as for the local limit.  Admitted, or Redis silent (local
+ * limits, already passed): the transfer starts, and the connection waits
+ * for the backend's headers as any GET's final call does. */
+static enum MHD_Result
+on_admitting(struct request *r)
+{
+	enum cluster_admit a;
+	bool ok;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->hup)
+		return hung_up(r);
+	a = r->admit;
+	if (a == CLUSTER_PENDING) {
+		ok = request_suspend(r, WAIT_ADMIT);
+		pthread_mutex_unlock(&r->lock);
+		return ok ? MHD_YES : MHD_NO;	/* MHD_NO: shutting down */
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (a == CLUSTER_NO) {
+		metrics_add(MC_SLOWDOWN, 1);
+		r->refused = "max-connections reached across the cluster";
+		return respond_error(r, S3ERR_SLOW_DOWN, NULL);
+	}
+	r->state = REQ_FORWARDING;
+	upstream_post(r, CMD_START);
+	return on_final(r);
+}
+
 /* Repeated first call of a request with "Expect: 100-continue": returning
  * without a response makes libmicrohttpd send 100 Continue, which waits
  * until libcurl wants the body (the backend sent 100, or was silent for
@@ -1282,6 +1325,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url,
 			return MHD_NO;
 		}
 		return on_first(r, url, method, version);
+	case REQ_ADMITTING:
+		return on_admitting(r);
 	case REQ_CONTINUE:
 		return on_continue(r);
 	case REQ_FORWARDING:
@@ -1376,6 +1421,7 @@ on_completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	if (r->shaped && strcmp(r->method, "GET") == 0)
 		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, (uint64_t)-1);
 	shaper_leave(r);	/* the max-connections slot is free now */
+	cluster_release(r);	/* and the cluster's */
 	pthread_mutex_lock(&r->lock);
 	r->gone = true;
 	bytes = r->head ? 0 : r->bytes_out;

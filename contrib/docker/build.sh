@@ -11,7 +11,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends build-essential autoconf \
 	    automake pkg-config libmicrohttpd-dev libgnutls28-dev \
-	    libcurl4-gnutls-dev ca-certificates
+	    libcurl4-gnutls-dev libhiredis-dev ca-certificates
 fi
 autoreconf -fi
 ./configure --prefix=/usr --sysconfdir=/etc

@@ -38,7 +38,7 @@ tests_fuzz_fuzz_log_escape_SOURCES = tests/fuzz/fuzz_log_escape.c \
 	tests/fuzz/fuzz.h src/log.c
 tests_fuzz_fuzz_log_escape_CFLAGS = $(fuzz_cflags)
 tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c \
-	tests/fuzz/fuzz.h src/config.c src/clientaddr.c src/log.c \
+	tests/fuzz/fuzz.h src/config.c src/clientaddr.c src/log.c src/redisurl.c \
 	src/target.c src/units.c
 tests_fuzz_fuzz_config_CFLAGS = $(fuzz_cflags)
 

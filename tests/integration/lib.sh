@@ -179,6 +179,34 @@ start_proxy() {
 	export PROXY_PORT PROXY_URL
 }
 
+# start_redis: a redis-server of the test's own on a free loopback port,
+# nothing saved to disk; sets REDIS_PORT, REDIS_PID, REDIS_URL.
+start_redis() {
+	command -v redis-server >/dev/null ||
+		fail "redis-server not installed (apt-get install redis-server)"
+	REDIS_PORT=${REDIS_PORT:-$(free_port)}
+	spawn redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 \
+		--save '' --appendonly no --dir "$T"
+	REDIS_PID=$SPAWNED
+	wait_port "$REDIS_PORT" "$REDIS_PID" redis
+	REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+}
+
+# start_replica NAME ARGS...: one more proxy (cluster tests), logs in
+# $T/NAME.log and $T/NAME-err.log; sets REPLICA_PORT, REPLICA_PID and
+# REPLICA_URL.
+start_replica() {
+	local name=$1
+	shift
+	REPLICA_PORT=$(free_port)
+	"$STORAGE_PROXY" --port "$REPLICA_PORT" --bind 127.0.0.1 \
+		--cert "$CERT" --key "$KEY" "$@" >"$T/$name.log" 2>"$T/$name-err.log" &
+	REPLICA_PID=$!
+	PIDS="$PIDS $REPLICA_PID"
+	wait_port "$REPLICA_PORT" "$REPLICA_PID" "$name"
+	REPLICA_URL=https://127.0.0.1:$REPLICA_PORT
+}
+
 proxy_alive() {
 	kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died"
 }

@@ -58,6 +58,8 @@ integration_tests = \
 	tests/integration/response_headers.sh \
 	tests/integration/limit_rate.sh \
 	tests/integration/limit_connections.sh \
+	tests/integration/cluster_conns.sh tests/integration/cluster_lease.sh \
+	tests/integration/cluster_redis_down.sh tests/integration/cluster_bad_url.sh \
 	tests/integration/limit_client.sh \
 	tests/integration/limit_global.sh \
 	tests/integration/limit_upload.sh \

@@ -1,0 +1,645 @@
+/*
+ * cluster: max-connections shared by replicas through Redis (cluster.h).
+ *
+ * Redis holds, per client address, a sorted set
+ *   storage-proxy:conns:<address>  member <replica>:<request id>
+ *                                  score  end of the lease (Redis's ms)
+ * Leases are measured on Redis's clock (TIME inside the scripts), so the
+ * replicas' clocks do not matter.
+ *
+ * Everything below runs in the cluster thread except cluster_start(),
+ * cluster_stop(), cluster_state() and the two queueing calls, which only
+ * touch the queue under its lock.
+ */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "cluster.h"
+#include "log.h"
+#include "redisurl.h"
+#include "request.h"
+
+#define KEY_PREFIX	"storage-proxy:conns:"
+#define HELD_TABLE	4096	/* hash chains of held slots */
+#define CONNECT_MS	1000	/* a connection not up by then is retried */
+#define NS_PER_MS	1000000ULL
+
+/* Drops ended leases, and adds one if fewer than ARGV[1] are left.
+ * KEYS[1] the address's set; ARGV: max, lease ms, member.  1: added. */
+static const char admit_lua[] =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) "
+    "if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end "
+    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3]) "
+    "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) "
+    "return 1";
+/* Extends (or, after Redis lost it, adds back) one lease.  KEYS[1] the
+ * set; ARGV: lease ms, member. */
+static const char renew_lua[] =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2]) "
+    "if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then "
+    "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end "
+    "return 1";
+
+enum job_kind {
+	J_ADMIT,
+	J_RELEASE,
+};
+
+struct job {
+	enum job_kind	 kind;
+	struct request	*r;		/* J_ADMIT: a reference, until answered */
+	uint64_t	 rid;
+	unsigned	 max;
+	uint64_t	 deadline;	/* ns: answered CLUSTER_LOCAL then */
+	char		 addr[INET6_ADDRSTRLEN];
+	struct job	*next;		/* the queue */
+	struct job	*wprev, *wnext;	/* waiting for Redis, deadline order */
+	bool		 waiting;
+};
+
+/* A slot this replica holds; renewed until released. */
+struct held {
+	uint64_t	 rid;
+	char		 addr[INET6_ADDRSTRLEN];
+	struct held	*next;
+};
+
+static struct {
+	bool		 on;
+	struct redisurl	 url;
+	char		 replica[17];	/* hex, random per process */
+	pthread_t	 thread;
+	int		 ep, evfd;
+	/* Queue, from the loops. */
+	pthread_mutex_t	 qlock;
+	struct job	*qhead, *qtail;
+	bool		 stopping;	/* under qlock */
+	/* The connection (cluster thread). */
+	redisAsyncContext *ac;
+	int		 fd;		/* ac's descriptor in ep, -1: none */
+	bool		 want_r, want_w;
+	bool		 up;		/* AUTH, SELECT and PING answered */
+	uint64_t	 connect_by;	/* ns; 0: not connecting */
+	uint64_t	 retry_at;	/* ns of the next attempt */
+	uint64_t	 renew_at;	/* ns of the next renewal */
+	bool		 told_down;	/* "unreachable" logged since last up */
+	struct job	*whead, *wtail;	/* admissions waiting for Redis */
+	struct held	*held[HELD_TABLE];
+	size_t		 nheld;
+} C = { .ep = -1, .evfd = -1, .fd = -1, .qlock = PTHREAD_MUTEX_INITIALIZER };
+
+static atomic_int state = -1;	/* cluster_state() */
+
+static void
+member(char *buf, size_t len, uint64_t rid)
+{
+	snprintf(buf, len, "%s:%" PRIu64, C.replica, rid);
+}
+
+static void
+key(char *buf, size_t len, const char *addr)
+{
+	snprintf(buf, len, KEY_PREFIX "%s", addr);
+}
+
+/* --- held slots ---------------------------------------------------------- */
+
+static struct held **
+held_slot(uint64_t rid)
+{
+	struct held **h = &C.held[rid % HELD_TABLE];
+
+	while (*h != NULL && (*h)->rid != rid)
+		h = &(*h)->next;
+	return h;
+}
+
+static void
+held_add(uint64_t rid, const char *addr)
+{
+	struct held *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return;		/* not renewed: it ends with its lease */
+	h->rid = rid;
+	snprintf(h->addr, sizeof(h->addr), "%s", addr);
+	h->next = C.held[rid % HELD_TABLE];
+	C.held[rid % HELD_TABLE] = h;
+	C.nheld++;
+}
+
+static bool
+held_remove(uint64_t rid)
+{
+	struct held **p = held_slot(rid), *h = *p;
+
+	if (h == NULL)
+		return false;
+	*p = h->next;
+	free(h);
+	C.nheld--;
+	return true;
+}
+
+/* --- answers ------------------------------------------------------------- */
+
+static void
+wait_unlink(struct job *j)
+{
+	if (!j->waiting)
+		return;
+	if (j->wprev != NULL)
+		j->wprev->wnext = j->wnext;
+	else
+		C.whead = j->wnext;
+	if (j->wnext != NULL)
+		j->wnext->wprev = j->wprev;
+	else
+		C.wtail = j->wprev;
+	j->waiting = false;
+}
+
+/* Tells j's request a, and drops the reference. */
+static void
+answer(struct job *j, enum cluster_admit a)
+{
+	struct request *r = j->r;
+
+	if (r == NULL)
+		return;
+	j->r = NULL;
+	/* Admitted on local limits, it counts all the same: renewals
+	 * register it when Redis answers again. */
+	if (a != CLUSTER_NO)
+		held_add(j->rid, j->addr);
+	pthread_mutex_lock(&r->lock);
+	r->admit = a;
+	r->slot = a != CLUSTER_NO;
+	pthread_mutex_unlock(&r->lock);
+	request_wake(r, WAKE(WAIT_ADMIT));
+	request_unref(r);
+}
+
+/* --- the connection ------------------------------------------------------ */
+
+static void
+watch(void)
+{
+	struct epoll_event ev;
+	int fd = C.ac != NULL ? C.ac->c.fd : -1;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (C.want_r ? EPOLLIN : 0) | (C.want_w ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (C.fd >= 0 && C.fd != fd) {
+		(void)epoll_ctl(C.ep, EPOLL_CTL_DEL, C.fd, NULL);
+		C.fd = -1;
+	}
+	if (fd < 0)
+		return;
+	if (C.fd == fd)
+		(void)epoll_ctl(C.ep, EPOLL_CTL_MOD, fd, &ev);
+	else if (epoll_ctl(C.ep, EPOLL_CTL_ADD, fd, &ev) == 0)
+		C.fd = fd;
+}
+
+static void ev_add_read(void *p) { (void)p; C.want_r = true; watch(); }
+static void ev_del_read(void *p) { (void)p; C.want_r = false; watch(); }
+static void ev_add_write(void *p) { (void)p; C.want_w = true; watch(); }
+static void ev_del_write(void *p) { (void)p; C.want_w = false; watch(); }
+
+/* hiredis frees the context: its descriptor leaves ep before it closes. */
+static void
+ev_cleanup(void *p)
+{
+	(void)p;
+	C.want_r = C.want_w = false;
+	if (C.fd >= 0)
+		(void)epoll_ctl(C.ep, EPOLL_CTL_DEL, C.fd, NULL);
+	C.fd = -1;
+}
+
+static void
+went_down(const char *why)
+{
+	bool was = C.up;
+
+	C.up = false;
+	C.ac = NULL;		/* hiredis frees it; ev_cleanup() unwatches */
+	C.connect_by = 0;
+	C.retry_at = request_now() + CLUSTER_RETRY_MS * NS_PER_MS;
+	atomic_store(&state, 0);
+	if (was || !C.told_down)
+		log_warn("cluster: redis at %s:%u %s: max-connections is local "
+		    "to this replica until it answers", C.url.host,
+		    C.url.port, why);
+	C.told_down = true;
+}
+
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+	went_down(status == REDIS_OK ? "closed the connection" :
+	    ac->errstr[0] != '\0' ? ac->errstr : "is gone");
+}
+
+static void
+on_connect(const redisAsyncContext *ac, int status)
+{
+	/* On failure hiredis frees the context after this. */
+	if (status != REDIS_OK)
+		went_down(ac->errstr[0] != '\0' ? ac->errstr :
+		    "refused the connection");
+}
+
+/* The answer to the last command of the handshake (PING); AUTH's and
+ * SELECT's errors come through on_setup() first. */
+static void
+on_ready(redisAsyncContext *ac, void *reply, void *arg)
+{
+	redisReply *rep = reply;
+
+	(void)ac;
+	(void)arg;
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR || C.ac == NULL)
+		return;
+	C.up = true;
+	C.connect_by = 0;
+	C.told_down = false;
+	C.renew_at = 0;		/* re-register every held slot now */
+	atomic_store(&state, 1);
+	log_info("cluster: redis at %s:%u answers; max-connections is shared "
+	    "by the replicas (this one: %s)", C.url.host, C.url.port,
+	    C.replica);
+}
+
+static void
+on_setup(redisAsyncContext *ac, void *reply, void *arg)
+{
+	redisReply *rep = reply;
+
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR)
+		return;
+	/* Once, not at every retry. */
+	if (!C.told_down)
+		log_error("cluster: redis at %s:%u refused %s: %.200s: "
+		    "max-connections is local to this replica",
+		    C.url.host, C.url.port, (const char *)arg, rep->str);
+	C.told_down = true;
+	redisAsyncDisconnect(ac);
+}
+
+static void
+connect_now(uint64_t now)
+{
+	redisAsyncContext *ac;
+
+	C.retry_at = now + CLUSTER_RETRY_MS * NS_PER_MS;
+	ac = redisAsyncConnect(C.url.host, (int)C.url.port);
+	if (ac == NULL || ac->err) {
+		if (!C.told_down)
+			log_warn("cluster: cannot connect to redis at %s:%u: "
+			    "%s: max-connections is local to this replica "
+			    "until it answers", C.url.host, C.url.port,
+			    ac != NULL ? ac->errstr : "out of memory");
+		C.told_down = true;
+		if (ac != NULL)
+			redisAsyncFree(ac);
+		return;
+	}
+	C.ac = ac;
+	ac->ev.data = NULL;
+	ac->ev.addRead = ev_add_read;
+	ac->ev.delRead = ev_del_read;
+	ac->ev.addWrite = ev_add_write;
+	ac->ev.delWrite = ev_del_write;
+	ac->ev.cleanup = ev_cleanup;
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	if (C.url.password[0] != '\0') {
+		if (C.url.user[0] != '\0')
+			redisAsyncCommand(ac, on_setup, "AUTH", "AUTH %s %s",
+			    C.url.user, C.url.password);
+		else
+			redisAsyncCommand(ac, on_setup, "AUTH", "AUTH %s",
+			    C.url.password);
+	}
+	if (C.url.db != 0)
+		redisAsyncCommand(ac, on_setup, "SELECT", "SELECT %u",
+		    C.url.db);
+	redisAsyncCommand(ac, on_ready, NULL, "PING");
+	C.connect_by = now + CONNECT_MS * NS_PER_MS;
+}
+
+/* --- jobs ---------------------------------------------------------------- */
+
+static void
+on_admit(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct job *j = arg;
+	redisReply *rep = reply;
+	bool got = rep != NULL && rep->type == REDIS_REPLY_INTEGER &&
+	    rep->integer == 1;
+
+	(void)ac;
+	wait_unlink(j);
+	/* Answered CLUSTER_LOCAL at its deadline, the slot is held all the
+	 * same (answer()): whatever Redis says now changes nothing. */
+	if (j->r != NULL)
+		answer(j, got ? CLUSTER_YES : rep != NULL &&
+		    rep->type == REDIS_REPLY_INTEGER ? CLUSTER_NO :
+		    CLUSTER_LOCAL);
+	free(j);
+}
+
+static void
+run_job(struct job *j, uint64_t now)
+{
+	char k[sizeof(KEY_PREFIX) + INET6_ADDRSTRLEN], m[64];
+
+	key(k, sizeof(k), j->addr);
+	member(m, sizeof(m), j->rid);
+	if (j->kind == J_RELEASE) {
+		if (held_remove(j->rid) && C.up)
+			redisAsyncCommand(C.ac, NULL, NULL, "ZREM %s %s", k, m);
+		free(j);
+		return;
+	}
+	if (!C.up || redisAsyncCommand(C.ac, on_admit, j,
+	    "EVAL %s 1 %s %u %u %s", admit_lua, k, j->max,
+	    (unsigned)CLUSTER_LEASE_MS, m) != REDIS_OK) {
+		answer(j, CLUSTER_LOCAL);
+		free(j);
+		return;
+	}
+	j->deadline = now + CLUSTER_ADMIT_MS * NS_PER_MS;
+	j->waiting = true;
+	j->wnext = NULL;
+	j->wprev = C.wtail;
+	if (C.wtail != NULL)
+		C.wtail->wnext = j;
+	else
+		C.whead = j;
+	C.wtail = j;
+}
+
+static void
+renew_all(void)
+{
+	char k[sizeof(KEY_PREFIX) + INET6_ADDRSTRLEN], m[64];
+	struct held *h;
+	size_t i;
+
+	for (i = 0; i < HELD_TABLE; i++)
+		for (h = C.held[i]; h != NULL; h = h->next) {
+			key(k, sizeof(k), h->addr);
+			member(m, sizeof(m), h->rid);
+			redisAsyncCommand(C.ac, NULL, NULL, "EVAL %s 1 %s %u %s",
+			    renew_lua, k, (unsigned)CLUSTER_LEASE_MS, m);
+		}
+}
+
+/* --- the thread ---------------------------------------------------------- */
+
+static int
+timeout_ms(uint64_t now)
+{
+	uint64_t at = UINT64_MAX;
+
+	if (C.ac == NULL)
+		at = C.retry_at;
+	else if (C.connect_by != 0)
+		at = C.connect_by;
+	else if (C.up && C.nheld > 0)
+		at = C.renew_at;
+	if (C.whead != NULL && C.whead->deadline < at)
+		at = C.whead->deadline;
+	if (at == UINT64_MAX)
+		return -1;
+	return at <= now ? 0 : (int)((at - now + NS_PER_MS - 1) / NS_PER_MS);
+}
+
+static void
+tick(uint64_t now)
+{
+	struct job *q, *next;
+	bool stop;
+
+	pthread_mutex_lock(&C.qlock);
+	q = C.qhead;
+	C.qhead = C.qtail = NULL;
+	stop = C.stopping;
+	pthread_mutex_unlock(&C.qlock);
+	for (; q != NULL; q = next) {
+		next = q->next;
+		run_job(q, now);
+	}
+	/* Redis slow to answer: local limits decide. */
+	while (C.whead != NULL && (stop || C.whead->deadline <= now)) {
+		struct job *j = C.whead;
+
+		wait_unlink(j);
+		answer(j, CLUSTER_LOCAL);	/* freed by on_admit() */
+	}
+	if (C.ac != NULL && C.connect_by != 0 && now >= C.connect_by) {
+		redisAsyncContext *ac = C.ac;
+
+		went_down("did not answer within a second");
+		redisAsyncFree(ac);
+	}
+	if (C.ac == NULL && !stop && now >= C.retry_at)
+		connect_now(now);
+	if (C.up && now >= C.renew_at) {
+		renew_all();
+		C.renew_at = now + CLUSTER_RENEW_MS * NS_PER_MS;
+	}
+}
+
+static void *
+run(void *arg)
+{
+	struct epoll_event ev[8];
+	uint64_t junk;
+	int i, n;
+	bool stop = false;
+
+	(void)arg;
+	while (!stop) {
+		n = epoll_wait(C.ep, ev, 8, timeout_ms(request_now()));
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == C.evfd) {
+				if (read(C.evfd, &junk, sizeof(junk)) < 0)
+					junk = 0;
+				continue;
+			}
+			if (C.ac != NULL && (ev[i].events & (EPOLLIN |
+			    EPOLLERR | EPOLLHUP)))
+				redisAsyncHandleRead(C.ac);
+			if (C.ac != NULL && (ev[i].events & EPOLLOUT))
+				redisAsyncHandleWrite(C.ac);
+		}
+		pthread_mutex_lock(&C.qlock);
+		stop = C.stopping;
+		pthread_mutex_unlock(&C.qlock);
+		tick(request_now());
+	}
+	if (C.ac != NULL) {
+		redisAsyncContext *ac = C.ac;
+
+		C.ac = NULL;
+		redisAsyncFree(ac);	/* answers what waits: on_admit() */
+	}
+	return NULL;
+}
+
+static void
+enqueue(struct job *j)
+{
+	uint64_t one = 1;
+
+	j->next = NULL;
+	pthread_mutex_lock(&C.qlock);
+	if (C.qtail != NULL)
+		C.qtail->next = j;
+	else
+		C.qhead = j;
+	C.qtail = j;
+	pthread_mutex_unlock(&C.qlock);
+	if (write(C.evfd, &one, sizeof(one)) < 0)
+		one = 0;	/* the counter is full: a wake-up is due */
+}
+
+int
+cluster_start(const char *url, char *err, size_t errlen)
+{
+	struct epoll_event ev;
+	unsigned char rnd[8];
+	char msg[256];
+	size_t i;
+
+	if (url == NULL || url[0] == '\0')
+		return 0;
+	if (redisurl_parse(url, &C.url, msg, sizeof(msg)) == -1) {
+		snprintf(err, errlen, "cluster-redis: %s", msg);
+		return -1;
+	}
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		snprintf(err, errlen, "cluster-redis: no random replica id");
+		return -1;
+	}
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(C.replica + 2 * i, 3, "%02x", rnd[i]);
+	if ((C.ep = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (C.evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cluster-redis: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = C.evfd;
+	(void)epoll_ctl(C.ep, EPOLL_CTL_ADD, C.evfd, &ev);
+	atomic_store(&state, 0);
+	C.on = true;
+	if (pthread_create(&C.thread, NULL, run, NULL) != 0) {
+		C.on = false;
+		atomic_store(&state, -1);
+		snprintf(err, errlen, "cluster-redis: cannot start its thread");
+		return -1;
+	}
+	return 0;
+}
+
+void
+cluster_stop(void)
+{
+	uint64_t one = 1;
+	size_t i;
+
+	if (!C.on)
+		return;
+	pthread_mutex_lock(&C.qlock);
+	C.stopping = true;
+	pthread_mutex_unlock(&C.qlock);
+	if (write(C.evfd, &one, sizeof(one)) < 0)
+		one = 0;
+	pthread_join(C.thread, NULL);
+	for (i = 0; i < HELD_TABLE; i++)
+		while (C.held[i] != NULL)
+			(void)held_remove(C.held[i]->rid);
+	close(C.ep);
+	close(C.evfd);
+	C.on = false;
+	atomic_store(&state, -1);
+}
+
+bool
+cluster_on(void)
+{
+	return C.on;
+}
+
+int
+cluster_state(void)
+{
+	return atomic_load(&state);
+}
+
+void
+cluster_admit(struct request *r, unsigned max)
+{
+	struct job *j;
+
+	pthread_mutex_lock(&r->lock);
+	r->admit = CLUSTER_PENDING;
+	pthread_mutex_unlock(&r->lock);
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		pthread_mutex_lock(&r->lock);
+		r->admit = CLUSTER_LOCAL;
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
+	j->kind = J_ADMIT;
+	request_ref(r);
+	j->r = r;
+	j->rid = r->id;
+	j->max = max;
+	snprintf(j->addr, sizeof(j->addr), "%s", r->limit_addr);
+	enqueue(j);
+}
+
+void
+cluster_release(struct request *r)
+{
+	struct job *j;
+	bool slot;
+
+	pthread_mutex_lock(&r->lock);
+	slot = r->slot;
+	r->slot = false;
+	pthread_mutex_unlock(&r->lock);
+	if (!slot || (j = calloc(1, sizeof(*j))) == NULL)
+		return;		/* (no memory: the lease ends it) */
+	j->kind = J_RELEASE;
+	j->rid = r->id;
+	snprintf(j->addr, sizeof(j->addr), "%s", r->limit_addr);
+	enqueue(j);
+}

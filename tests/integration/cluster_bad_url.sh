@@ -1,0 +1,47 @@
+#!/bin/bash
+# --cluster-redis bad input: a malformed URL or rediss:// stops start-up
+# (and -t) with a message naming the option, never a hang; an unreachable
+# server does not: the proxy starts at once on local limits, says so once,
+# and serves.
+. "$(dirname "$0")/lib.sh"
+
+make_cert "$T/cert"
+start_s3rver
+for url in "redis://" "http://127.0.0.1:6379" "redis://h:99999" \
+    "rediss://127.0.0.1:6379"; do
+	set +e
+	timeout 10 "$STORAGE_PROXY" -t --port 1 --cert "$CERT" --key "$KEY" \
+		--upstream "http://$S3RVER_ADDR" --cluster-redis "$url" \
+		>"$T/t.out" 2>"$T/t.err"
+	rc=$?
+	set -e
+	[ "$rc" = 2 ] || fail "-t with --cluster-redis $url: exit $rc, expected 2"
+	grep -q "cluster-redis" "$T/t.err" || fail "no message naming cluster-redis: $(cat "$T/t.err")"
+done
+grep -q "TLS" "$T/t.err" || fail "rediss:// refused without saying why: $(cat "$T/t.err")"
+ok "malformed URLs and rediss:// refused at once, naming the option"
+
+dead=$(free_port)
+t0=$(date +%s.%N)
+STORAGE_PROXY_CLUSTER_REDIS=redis://ops:hunter2@127.0.0.1:$dead \
+	MAX_CONNECTIONS=2 start_proxy --upstream "http://$S3RVER_ADDR"
+t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+awk -v t="$t" 'BEGIN { exit !(t < 5) }' || fail "start-up took $t s with redis unreachable"
+head -c 1000 /dev/urandom >"$T/small"
+SRC=$T/small s3py <<'PY'
+s3.create_bucket(Bucket="bad")
+with open(os.environ["SRC"], "rb") as f:
+    s3.put_object(Bucket="bad", Key="small", Body=f)
+PY
+code=$(curl -sS --cacert "$CERT" -o "$T/got" -w '%{http_code}' "$PROXY_URL/bad/small")
+[ "$code" = 200 ] || fail "GET with redis unreachable: $code"
+same_sha "$T/small" "$T/got" "GET with redis unreachable"
+grep -q "cluster-redis = redis://(credentials)@127.0.0.1:$dead/0" "$T/proxy-err.log" ||
+	fail "the URL in force (from the environment) is not logged: $(cat "$T/proxy-err.log")"
+! grep -q hunter2 "$T/proxy-err.log" "$T/proxy.log" || fail "the password was logged"
+ok "the URL from the environment is logged without its password"
+sleep 2.5	# two more connection attempts
+n=$(grep -c "max-connections is local to this replica" "$T/proxy-err.log")
+[ "$n" = 1 ] || fail "unreachable redis logged $n times, expected once: $(cat "$T/proxy-err.log")"
+ok "unreachable redis: started in $t s, serves on local limits, said so once"
+proxy_alive

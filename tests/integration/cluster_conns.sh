@@ -1,0 +1,92 @@
+#!/bin/bash
+# Cluster mode: three replicas sharing one Redis, MAX_CONNECTIONS=10.
+# 15 throttled GETs from one address, 5 on each replica, give exactly 10
+# x 200 and 5 x 503 SlowDown; after 5 of the holders abort, 5 new GETs
+# (again spread) all get 200.  Without cluster mode the same spread would
+# give 15 x 200 (5 per replica, under each one's own limit of 10): the
+# check bites only through Redis.
+. "$(dirname "$0")/lib.sh"
+
+make_cert "$T/cert"
+start_s3rver
+start_redis
+head -c $((512 * 1024)) /dev/urandom >"$T/obj"
+# The object goes in straight to s3rver.
+PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
+s3.create_bucket(Bucket="clus")
+with open(os.environ["SRC"], "rb") as f:
+    s3.put_object(Bucket="clus", Key="obj", Body=f)
+PY
+urls=()
+pids=()
+for n in a b c; do
+	MAX_CONNECTIONS=10 DOWNLOAD_SPEED=64k start_replica "replica-$n" \
+		--upstream "http://$S3RVER_ADDR" --cluster-redis "$REDIS_URL"
+	urls+=("$REPLICA_URL")
+	pids+=("$REPLICA_PID")
+done
+for n in a b c; do
+	i=0
+	until grep -q "cluster: redis at .* answers" "$T/replica-$n-err.log"; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n never reached redis"
+		sleep 0.1
+	done
+done
+ok "3 replicas joined redis"
+
+CURL="curl -sS --cacert $CERT"
+# get I URL: a throttled GET in the background; its status in $T/g.I.code
+get() {
+	$CURL -o "$T/g.$1" -w '%{http_code}\n' "$2/clus/obj" >"$T/g.$1.code" 2>/dev/null &
+	echo $! >"$T/g.$1.pid"
+}
+for i in $(seq 0 14); do get "$i" "${urls[$((i % 3))]}"; done
+# The refused ones answer at once; the admitted ones stream for 8 s.
+sleep 1.5
+n503=0
+n_busy=0
+for i in $(seq 0 14); do
+	c=$(cat "$T/g.$i.code")
+	case $c in
+	503) n503=$((n503 + 1)); grep -q '<Code>SlowDown</Code>' "$T/g.$i" ||
+		fail "GET $i: 503 without SlowDown: $(cat "$T/g.$i")" ;;
+	"") n_busy=$((n_busy + 1)) ;;
+	*) fail "GET $i: status $c while the slots are held" ;;
+	esac
+done
+[ "$n503" = 5 ] && [ "$n_busy" = 10 ] ||
+	fail "$n_busy GETs streaming and $n503 refused; expected 10 and 5"
+ok "15 GETs over 3 replicas: 10 streaming, 5 x 503 SlowDown"
+slots=$(redis-cli -p "$REDIS_PORT" zcard "storage-proxy:conns:127.0.0.1")
+[ "$slots" = 10 ] || fail "redis holds $slots slots for 127.0.0.1, expected 10"
+ok "redis holds 10 slots"
+
+# Abort 5 of the holders; their slots come free at once (released).
+aborted=0
+for i in $(seq 0 14); do
+	[ -z "$(cat "$T/g.$i.code")" ] || continue
+	p=$(cat "$T/g.$i.pid")
+	{ kill -9 "$p"; wait "$p"; } 2>/dev/null || true
+	aborted=$((aborted + 1))
+	[ "$aborted" -lt 5 ] || break
+done
+i=0
+while [ "$(redis-cli -p "$REDIS_PORT" zcard "storage-proxy:conns:127.0.0.1")" != 5 ]; do
+	i=$((i + 1)); [ "$i" -lt 50 ] || fail "the aborted GETs' slots were not released within 5 s"
+	sleep 0.1
+done
+ok "5 aborts: 5 slots released"
+for i in $(seq 15 19); do get "$i" "${urls[$((i % 3))]}"; done
+sleep 1
+for i in $(seq 15 19); do
+	c=$(cat "$T/g.$i.code")
+	[ -z "$c" ] || fail "new GET $i: status $c, expected it streaming"
+done
+for i in $(seq 15 19); do
+	while [ ! -s "$T/g.$i.code" ]; do sleep 0.1; done
+	c=$(cat "$T/g.$i.code")
+	[ "$c" = 200 ] || fail "new GET $i: status $c"
+	same_sha "$T/obj" "$T/g.$i" "new GET $i"
+done
+ok "5 new GETs after the aborts: 200, bytes intact"
+for p in "${pids[@]}"; do kill -0 "$p" || fail "a replica died"; done
