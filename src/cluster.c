@@ -33,11 +33,15 @@
 #include "log.h"
 #include "redisurl.h"
 #include "request.h"
+#include "shaper.h"
 
 #define KEY_PREFIX	"storage-proxy:conns:"
 #define HELD_TABLE	4096	/* hash chains of held slots */
 #define CONNECT_MS	1000	/* a connection not up by then is retried */
 #define NS_PER_MS	1000000ULL
+#define SHARE_KEY	"storage-proxy:share:"
+#define ADDRS_MAX	4096	/* addresses whose client share is asked
+				 * for per round; the rest keep theirs */
 
 /* Drops ended leases, and adds one if fewer than ARGV[1] are left.
  * KEYS[1] the address's set; ARGV: max, lease ms, member.  1: added. */
@@ -59,6 +63,23 @@ static const char renew_lua[] =
     "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1])) end "
     "return 1";
 
+/* Publishes this replica's demand for one budget and returns every live
+ * replica's: {total, replicas}.  KEYS[1] the budget's hash (field: replica,
+ * value: "demand end-ms"); ARGV: replica, demand, ttl ms. */
+static const char share_lua[] =
+    "local t = redis.call('TIME') "
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. "
+    "(now + tonumber(ARGV[3]))) "
+    "local all = redis.call('HGETALL', KEYS[1]) "
+    "local total, n = 0, 0 "
+    "for i = 1, #all, 2 do "
+    "local d, e = string.match(all[i + 1], '(%d+) (%d+)') "
+    "if d == nil or tonumber(e) < now then redis.call('HDEL', KEYS[1], all[i]) "
+    "else total = total + tonumber(d) n = n + 1 end end "
+    "redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2) "
+    "return {total, n}";
+
 enum job_kind {
 	J_ADMIT,
 	J_RELEASE,
@@ -74,6 +95,12 @@ struct job {
 	struct job	*next;		/* the queue */
 	struct job	*wprev, *wnext;	/* waiting for Redis, deadline order */
 	bool		 waiting;
+};
+
+/* One address's GETs here, in a share round. */
+struct demand {
+	char		 addr[INET6_ADDRSTRLEN];
+	uint64_t	 n;
 };
 
 /* A slot this replica holds; renewed until released. */
@@ -105,6 +132,14 @@ static struct {
 	struct job	*whead, *wtail;	/* admissions waiting for Redis */
 	struct held	*held[HELD_TABLE];
 	size_t		 nheld;
+	/* Shared rates. */
+	unsigned	 replicas;	/* expected, until Redis has answered */
+	uint64_t	 share_at;	/* ns of the next share round */
+	uint64_t	 g_rate, c_rate; /* rates of the round in flight */
+	uint64_t	 g_share;	/* the global share taken last */
+	struct demand	*dem;		/* addresses of the round: ADDRS_MAX */
+	size_t		 ndem;
+	uint64_t	 total;		/* GETs here, in the round */
 } C = { .ep = -1, .evfd = -1, .fd = -1, .qlock = PTHREAD_MUTEX_INITIALIZER };
 
 static atomic_int state = -1;	/* cluster_state() */
@@ -286,6 +321,7 @@ on_ready(redisAsyncContext *ac, void *reply, void *arg)
 	C.connect_by = 0;
 	C.told_down = false;
 	C.renew_at = 0;		/* re-register every held slot now */
+	C.share_at = 0;		/* and take a share at once */
 	atomic_store(&state, 1);
 	log_info("cluster: redis at %s:%u answers; max-connections is shared "
 	    "by the replicas (this one: %s)", C.url.host, C.url.port,
@@ -418,6 +454,110 @@ renew_all(void)
 		}
 }
 
+/* --- shared rates -------------------------------------------------------- */
+
+/* A budget's share for a demand of mine out of total over n live replicas
+ * (both counting this one): in proportion to demand; with no demand of
+ * its own, an equal part, so that GETs arriving before the next round
+ * neither starve nor take the whole budget. */
+static uint64_t
+share_for(uint64_t rate, uint64_t mine, uint64_t total, uint64_t n)
+{
+	if (mine == 0)
+		return rate / (n > 0 ? n : 1);
+	if (total < mine)
+		total = mine;
+	return (uint64_t)((unsigned __int128)rate * mine / total);
+}
+
+static bool
+reply_pair(const redisReply *rep, uint64_t *total, uint64_t *n)
+{
+	if (rep == NULL || rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != 2 ||
+	    rep->element[0]->type != REDIS_REPLY_INTEGER ||
+	    rep->element[1]->type != REDIS_REPLY_INTEGER)
+		return false;
+	*total = (uint64_t)rep->element[0]->integer;
+	*n = (uint64_t)rep->element[1]->integer;
+	return true;
+}
+
+static void
+on_global_share(redisAsyncContext *ac, void *reply, void *arg)
+{
+	uint64_t total, n, share, mine = (uint64_t)(uintptr_t)arg;
+
+	(void)ac;
+	if (!reply_pair(reply, &total, &n) || C.g_rate == 0)
+		return;		/* the last share stays */
+	share = share_for(C.g_rate, mine, total, n);
+	/* At most twice the last share per round: the replicas publish a
+	 * burst of arrivals a round apart, and the first to see its own
+	 * would take the whole budget until the others' came in. */
+	if (C.g_share > 0 && share > 2 * C.g_share &&
+	    2 * C.g_share >= C.g_rate / (n > 0 ? n : 1))
+		share = 2 * C.g_share;
+	C.g_share = share;
+	shaper_share_global(share);
+}
+
+static void
+on_client_share(redisAsyncContext *ac, void *reply, void *arg)
+{
+	struct demand *d = arg;
+	uint64_t total, n;
+
+	(void)ac;
+	if (reply_pair(reply, &total, &n) && C.c_rate > 0)
+		shaper_share_client(d->addr, share_for(C.c_rate, d->n, total,
+		    n));
+	free(d);
+}
+
+static void
+note_demand(const char *addr, uint64_t n, void *arg)
+{
+	(void)arg;
+	if (C.ndem >= ADDRS_MAX)
+		return;
+	snprintf(C.dem[C.ndem].addr, sizeof(C.dem[C.ndem].addr), "%s", addr);
+	C.dem[C.ndem++].n = n;
+}
+
+/* Every CLUSTER_SHARE_MS: publishes this replica's demand (GETs in
+ * progress, in all and per address) and takes its share of each budget
+ * from the answers.  Redis unreachable: the last shares stay. */
+static void
+share_round(void)
+{
+	char k[sizeof(SHARE_KEY) + 8 + INET6_ADDRSTRLEN];
+	size_t i;
+
+	shaper_rates(&C.g_rate, &C.c_rate);
+	if ((C.g_rate == 0 && C.c_rate == 0) || !C.up)
+		return;
+	C.ndem = 0;
+	C.total = shaper_demand(C.c_rate > 0 && C.dem != NULL ? note_demand :
+	    NULL, NULL);
+	if (C.g_rate > 0)
+		redisAsyncCommand(C.ac, on_global_share, (void *)(uintptr_t)
+		    C.total, "EVAL %s 1 %s %s %llu %u", share_lua,
+		    SHARE_KEY "global", C.replica,
+		    (unsigned long long)C.total, (unsigned)CLUSTER_SHARE_TTL_MS);
+	for (i = 0; C.c_rate > 0 && i < C.ndem; i++) {
+		struct demand *d = malloc(sizeof(*d));
+
+		if (d == NULL)
+			break;
+		*d = C.dem[i];
+		snprintf(k, sizeof(k), SHARE_KEY "client:%s", d->addr);
+		redisAsyncCommand(C.ac, on_client_share, d,
+		    "EVAL %s 1 %s %s %llu %u", share_lua, k, C.replica,
+		    (unsigned long long)d->n, (unsigned)CLUSTER_SHARE_TTL_MS);
+	}
+}
+
 /* --- the thread ---------------------------------------------------------- */
 
 static int
@@ -433,6 +573,8 @@ timeout_ms(uint64_t now)
 		at = C.renew_at;
 	if (C.whead != NULL && C.whead->deadline < at)
 		at = C.whead->deadline;
+	if (C.up && C.share_at < at)
+		at = C.share_at;
 	if (at == UINT64_MAX)
 		return -1;
 	return at <= now ? 0 : (int)((at - now + NS_PER_MS - 1) / NS_PER_MS);
@@ -471,6 +613,10 @@ tick(uint64_t now)
 	if (C.up && now >= C.renew_at) {
 		renew_all();
 		C.renew_at = now + CLUSTER_RENEW_MS * NS_PER_MS;
+	}
+	if (C.up && now >= C.share_at) {
+		share_round();
+		C.share_at = now + CLUSTER_SHARE_MS * NS_PER_MS;
 	}
 }
 
@@ -529,8 +675,9 @@ enqueue(struct job *j)
 }
 
 int
-cluster_start(const char *url, char *err, size_t errlen)
+cluster_start(const char *url, unsigned replicas, char *err, size_t errlen)
 {
+	uint64_t g, c;
 	struct epoll_event ev;
 	unsigned char rnd[8];
 	char msg[256];
@@ -557,6 +704,15 @@ cluster_start(const char *url, char *err, size_t errlen)
 	ev.events = EPOLLIN;
 	ev.data.fd = C.evfd;
 	(void)epoll_ctl(C.ep, EPOLL_CTL_ADD, C.evfd, &ev);
+	if ((C.dem = calloc(ADDRS_MAX, sizeof(*C.dem))) == NULL) {
+		snprintf(err, errlen, "cluster-redis: out of memory");
+		return -1;
+	}
+	/* Until Redis has answered once: an equal part of each budget. */
+	C.replicas = replicas > 0 ? replicas : 1;
+	shaper_rates(&g, &c);
+	C.g_share = g / C.replicas;
+	shaper_share(C.g_share, c / C.replicas);
 	atomic_store(&state, 0);
 	C.on = true;
 	if (pthread_create(&C.thread, NULL, run, NULL) != 0) {
@@ -587,6 +743,8 @@ cluster_stop(void)
 			(void)held_remove(C.held[i]->rid);
 	close(C.ep);
 	close(C.evfd);
+	free(C.dem);
+	C.dem = NULL;
 	C.on = false;
 	atomic_store(&state, -1);
 }

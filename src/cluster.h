@@ -1,6 +1,17 @@
 /*
- * cluster: replicas behind a load balancer share max-connections through
- * Redis (--cluster-redis).  Each GET counted against max-connections holds
+ * cluster: replicas behind a load balancer share max-connections,
+ * global-speed and client-speed through Redis (--cluster-redis).
+ *
+ * Rates: every CLUSTER_SHARE_MS each replica publishes its demand (GETs in
+ * progress, in all and per client address) and takes its share of each
+ * budget in proportion to it: a replica with 20 downloads gets twice the
+ * share of one with 10, and one with none leaves its part to the others
+ * (work-conserving).  A replica's demand counts for CLUSTER_SHARE_TTL_MS
+ * after its last round.  While Redis is unreachable each replica keeps
+ * its last shares (1/replicas of each rate if it never had one).
+ * download-speed stays local: it is per GET.
+ *
+ * Connections:  Each GET counted against max-connections holds
  * a slot in Redis: a member of the sorted set of its client address, whose
  * score is the time its lease ends.  The replica renews the leases of the
  * slots it holds every CLUSTER_RENEW_MS; a replica that dies stops renewing
@@ -32,6 +43,8 @@ struct request;
 #define CLUSTER_RENEW_MS	1000	/* leases are renewed every */
 #define CLUSTER_ADMIT_MS	500	/* longest wait for Redis's answer */
 #define CLUSTER_RETRY_MS	1000	/* reconnection attempts every */
+#define CLUSTER_SHARE_MS	100	/* shares of the rates taken every */
+#define CLUSTER_SHARE_TTL_MS	1000	/* a replica's demand counts for */
 
 /* What a GET was told (r->admit). */
 enum cluster_admit {
@@ -43,11 +56,13 @@ enum cluster_admit {
 				 * and registered when Redis is back */
 };
 
-/* Starts cluster mode towards url (redis://...; "" leaves it off).  An
- * unreachable server is no error: the proxy starts on local limits and
- * keeps trying.  Returns 0, or -1 with a message in err (a bad URL, no
- * thread).  Main thread, before the loops start. */
-int	cluster_start(const char *url, char *err, size_t errlen);
+/* Starts cluster mode towards url (redis://...; "" leaves it off); until
+ * Redis has answered, this replica takes 1/replicas of global-speed and
+ * client-speed.  An unreachable server is no error: the proxy starts on
+ * local limits and keeps trying.  Returns 0, or -1 with a message in err
+ * (a bad URL, no thread).  Main thread, after shaper_init(). */
+int	cluster_start(const char *url, unsigned replicas, char *err,
+	    size_t errlen);
 /* Stops the thread; slots still held end with their leases.  Main. */
 void	cluster_stop(void);
 /* Whether cluster mode is on. */

@@ -148,7 +148,12 @@ static const struct opt opts[] = {
 	    "be exceeded to keep it (0: no bound)", true, NULL },
 	{ "cluster-redis", 0, T_STR, OFF(cluster_redis), 0, 0, "",
 	    "redis://[[user]:password@]host[:port][/db]: replicas share "
-	    "max-connections through this Redis; empty: off", false, NULL },
+	    "max-connections, global-speed and client-speed through this "
+	    "Redis; empty: off", false, NULL },
+	{ "cluster-replicas", 0, T_UINT, OFF(cluster_replicas), 1, 1000, "1",
+	    "replicas expected in cluster mode: until Redis has answered, "
+	    "each takes this fraction of global-speed and client-speed",
+	    false, NULL },
 	{ "trusted-proxies", 0, T_STR, OFF(trusted_proxies), 0, 0, "",
 	    "addresses or networks (10.0.0.0/8, ::1) whose X-Forwarded-For "
 	    "names the client for per-client limits", true, NULL },

@@ -59,6 +59,8 @@ struct config {
 	uint64_t	 max_connections;	/* GETs per address (MAX_CONNECTIONS) */
 	uint64_t	 max_token_wait_ms;	/* starvation bound; 0: none */
 	char		*cluster_redis;		/* redis:// URL; "" = off */
+	uint64_t	 cluster_replicas;	/* expected, for shares before
+						 * Redis answers */
 	char		*trusted_proxies;	/* list as given */
 	struct clientaddr_trust trust;		/* parsed trusted_proxies */
 	char		*config_file;	/* "" = none */

@@ -249,6 +249,8 @@ limiter_leave(struct limiter *l, struct lim_flow *f, struct lim_wake *w)
 	f->entered = false;
 }
 
+static uint64_t	share_of(uint64_t, uint64_t);
+
 /* The levels that limit f now, own bucket first. */
 static size_t
 levels(struct limiter *l, struct lim_flow *f, struct level *lv)
@@ -265,13 +267,67 @@ levels(struct limiter *l, struct lim_flow *f, struct level *lv)
 	if (m->download_rate > 0 && f->sent >= m->download_burst)
 		lv[n++] = (struct level){ LV_OWN, &f->own, m->download_rate,
 		    depth_for(m, m->download_rate), NULL };
-	if (m->client_rate > 0 && f->client != NULL)
-		lv[n++] = (struct level){ LV_CLIENT, &f->client->b,
-		    m->client_rate, depth_for(m, m->client_rate), &f->client->q };
-	if (m->global_rate > 0)
-		lv[n++] = (struct level){ LV_GLOBAL, &l->global, m->global_rate,
-		    depth_for(m, m->global_rate), &l->gq };
+	if (m->client_rate > 0 && f->client != NULL) {
+		uint64_t r = share_of(m->client_rate, f->client->share > 0 ?
+		    f->client->share : l->client_share);
+
+		lv[n++] = (struct level){ LV_CLIENT, &f->client->b, r,
+		    depth_for(m, r), &f->client->q };
+	}
+	if (m->global_rate > 0) {
+		uint64_t r = share_of(m->global_rate, l->global_share);
+
+		lv[n++] = (struct level){ LV_GLOBAL, &l->global, r,
+		    depth_for(m, r), &l->gq };
+	}
 	return n;
+}
+
+/* A cluster share of rate (B/s): never above the rate, never 0. */
+static uint64_t
+share_of(uint64_t rate, uint64_t share)
+{
+	if (share == 0 || share > rate)
+		return rate;
+	return share;
+}
+
+void
+limiter_share(struct limiter *l, uint64_t global, uint64_t client)
+{
+	l->global_share = global;
+	l->client_share = client;
+}
+
+void
+limiter_share_client(struct limiter *l, const char *addr, uint64_t rate)
+{
+	struct lim_client *c;
+
+	for (c = l->table[hash(addr)]; c != NULL; c = c->next)
+		if (strcmp(c->addr, addr) == 0) {
+			c->share = rate;
+			return;
+		}
+}
+
+uint64_t
+limiter_demand(const struct limiter *l,
+    void (*fn)(const char *, uint64_t, void *), void *arg)
+{
+	const struct lim_client *c;
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < LIMITER_TABLE; i++)
+		for (c = l->table[i]; c != NULL; c = c->next) {
+			if (c->conns == 0)
+				continue;
+			total += c->conns;
+			if (fn != NULL)
+				fn(c->addr, c->conns, arg);
+		}
+	return total;
 }
 
 size_t

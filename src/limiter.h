@@ -61,6 +61,8 @@ struct lim_queue {
 struct lim_client {
 	char		 addr[LIMITER_ADDR_MAX];
 	uint64_t	 conns;		/* GETs in progress */
+	uint64_t	 share;		/* B/s of client_rate this process may
+					 * use (cluster mode); 0: all of it */
 	struct lim_bucket b;
 	struct lim_queue q;
 	struct lim_client *next;	/* hash chain */
@@ -91,6 +93,10 @@ struct limiter {
 	struct lim_client *table[LIMITER_TABLE];
 	uint64_t	 clients;	/* addresses with GETs in progress */
 	uint64_t	 vtime;		/* start tag of the last grant */
+	uint64_t	 global_share;	/* B/s of global_rate this process may
+					 * use (cluster mode); 0: all of it */
+	uint64_t	 client_share;	/* B/s of client_rate for an address
+					 * given no share of its own; 0: all */
 	uint64_t	 seq;		/* last tie-break given */
 };
 
@@ -119,6 +125,17 @@ void	limiter_leave(struct limiter *, struct lim_flow *, struct lim_wake *);
  * earlier through a lim_wake when it reaches the head of a queue). */
 size_t	limiter_take(struct limiter *, struct lim_flow *, size_t want,
 	    uint64_t now, uint64_t *retry_at, struct lim_wake *);
+/* Cluster mode: the part of global_rate this process may use, and of
+ * client_rate for addresses without a share of their own (B/s; 0: all).
+ * Shares apply from the next grant; they never exceed the rates. */
+void	limiter_share(struct limiter *, uint64_t global, uint64_t client);
+/* The part of client_rate addr's GETs here may use (0: as
+ * limiter_share() says); nothing if addr has no GET here. */
+void	limiter_share_client(struct limiter *, const char *addr, uint64_t rate);
+/* GETs in progress in all; fn(addr, GETs, arg) for each address that has
+ * any, in no order. */
+uint64_t limiter_demand(const struct limiter *,
+	    void (*fn)(const char *, uint64_t, void *), void *arg);
 /* Whether any limit applies to flows of this kind. */
 bool	limiter_active(const struct limiter *, bool upload);
 

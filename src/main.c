@@ -270,7 +270,8 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (admin_start(&cfg, err, sizeof(err)) == -1)
 		fatal("%s", err);
-	if (cluster_start(cfg.cluster_redis, err, sizeof(err)) == -1)
+	if (cluster_start(cfg.cluster_redis, (unsigned)cfg.cluster_replicas,
+	    err, sizeof(err)) == -1)
 		fatal("%s", err);
 	config_log(&cfg);
 	if (cfg.tls && tlscred_describe(pem.cert, err, sizeof(err)) == 0)

@@ -238,6 +238,50 @@ shaper_set(const struct lim_limits *l, const struct clientaddr_trust *t)
 }
 
 void
+shaper_rates(uint64_t *global, uint64_t *client)
+{
+	pthread_mutex_lock(&lock);
+	*global = lim.lim.global_rate;
+	*client = lim.lim.client_rate;
+	pthread_mutex_unlock(&lock);
+}
+
+uint64_t
+shaper_demand(void (*fn)(const char *, uint64_t, void *), void *arg)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&lock);
+	n = limiter_demand(&lim, fn, arg);
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+void
+shaper_share(uint64_t global, uint64_t client)
+{
+	pthread_mutex_lock(&lock);
+	limiter_share(&lim, global, client);
+	pthread_mutex_unlock(&lock);
+}
+
+void
+shaper_share_global(uint64_t global)
+{
+	pthread_mutex_lock(&lock);
+	limiter_share(&lim, global, lim.client_share);
+	pthread_mutex_unlock(&lock);
+}
+
+void
+shaper_share_client(const char *addr, uint64_t rate)
+{
+	pthread_mutex_lock(&lock);
+	limiter_share_client(&lim, addr, rate);
+	pthread_mutex_unlock(&lock);
+}
+
+void
 shaper_stop(void)
 {
 	pthread_mutex_lock(&lock);

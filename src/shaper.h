@@ -73,6 +73,17 @@ bool	shaper_limits(const struct request *r);
 /* Any thread, no lock held: resumes what shaper_take() collected. */
 void	shaper_wake(struct shaper_wake *w);
 
+/* Cluster mode (cluster.c's thread), under the shaper lock: the rates in
+ * force (B/s, 0: none); GETs in progress, and fn(addr, GETs, arg) per
+ * address (fn must not call into this module); this process's share of
+ * global-speed and, for addresses without their own, of client-speed
+ * (0: all of it); of global-speed alone; one address's share. */
+void	shaper_rates(uint64_t *global, uint64_t *client);
+uint64_t shaper_demand(void (*fn)(const char *, uint64_t, void *), void *arg);
+void	shaper_share(uint64_t global, uint64_t client);
+void	shaper_share_global(uint64_t global);
+void	shaper_share_client(const char *addr, uint64_t rate);
+
 /* Curl thread: ns (monotonic) of the earliest timer, 0 if none.  Lock
  * free. */
 uint64_t shaper_deadline(void);

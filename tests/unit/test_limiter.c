@@ -417,3 +417,69 @@ Test(limiter, restart_gives_no_credit_for_the_wait)
 	cr_assert_eq(limiter_take(&l, &f, 16384, retry, &retry, &w), 16384);
 	limiter_leave(&l, &f, &w);
 }
+
+static void
+count_demand(const char *addr, uint64_t n, void *arg)
+{
+	uint64_t *d = arg;
+
+	d[addr[0] == 'a' ? 0 : 1] += n;
+}
+
+/* Cluster mode: this process's share of global-speed is what it may
+ * send, split fairly among its flows; back to the whole rate at 0. */
+Test(limiter, global_share_is_what_this_replica_sends)
+{
+	struct lim_limits m = limits();
+	struct sim s;
+	uint64_t total = 0;
+	size_t i;
+
+	m.global_rate = 30 * MiB;
+	sim_init(&s, &m, 4, NULL);
+	limiter_share(&s.l, 20 * MiB, 0);
+	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	for (i = 0; i < 4; i++) {
+		double r = (double)s.got[i] / 10 / MiB;
+
+		total += s.got[i];
+		cr_assert(r > 4.75 && r < 5.25, "flow %zu: %.3f MiB/s of 5", i, r);
+	}
+	cr_assert(total > 199 * MiB && total < 201 * MiB, "%.1f MiB of 200",
+	    (double)total / MiB);
+	/* A share above the rate is the rate. */
+	limiter_share(&s.l, 99 * MiB, 0);
+	memset(s.got, 0, sizeof(s.got));
+	run(&s, 16384, 10 * SEC + 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
+	for (i = 0, total = 0; i < 4; i++)
+		total += s.got[i];
+	cr_assert(total > 297 * MiB && total < 303 * MiB, "%.1f MiB of 300",
+	    (double)total / MiB);
+}
+
+/* An address's own share overrides the default client share; demand
+ * counts GETs per address. */
+Test(limiter, client_share_per_address_and_demand)
+{
+	struct lim_limits m = limits();
+	const char *addr[3] = { "a", "a", "b" };
+	uint64_t d[2] = { 0, 0 };
+	struct sim s;
+	double ra, rb;
+
+	m.client_rate = 4 * MiB;
+	sim_init(&s, &m, 3, addr);
+	cr_assert_eq(limiter_demand(&s.l, count_demand, d), 3);
+	cr_assert_eq(d[0], 2);
+	cr_assert_eq(d[1], 1);
+	limiter_share(&s.l, 0, 2 * MiB);
+	limiter_share_client(&s.l, "a", MiB);
+	limiter_share_client(&s.l, "nobody", MiB);	/* no entry: nothing */
+	run(&s, 16384, 1, 10 * SEC, 0, 0, 0);
+	sim_free(&s);
+	ra = (double)(s.got[0] + s.got[1]) / 10 / MiB;
+	rb = (double)s.got[2] / 10 / MiB;
+	cr_assert(ra > 0.95 && ra < 1.05, "address a: %.3f MiB/s of 1", ra);
+	cr_assert(rb > 1.9 && rb < 2.1, "address b: %.3f MiB/s of 2", rb);
+}
