@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 
 #include "admin.h"
+#include "cluster.h"
 #include "conntab.h"
 #include "log.h"
 #include "metrics.h"
@@ -156,6 +157,7 @@ gauges(struct metrics_gauges *g)
 	g->open_fds = count_fds();
 	g->ready = ready(&why);
 	g->cert_not_after = tlscred_not_after();
+	g->cluster = cluster_state();
 	g->version = PACKAGE_VERSION;
 }
 

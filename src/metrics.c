@@ -292,6 +292,10 @@ metrics_format(char *buf, size_t cap, const struct metrics_gauges *g)
 	labelled(&o, "storage_proxy_backend_errors_total", "counter", "Backend "
 	    "transfers failed, by kind.", "kind", error_names, backend_slots,
 	    MB_N);
+	if (g->cluster >= 0)
+		gauge(&o, "storage_proxy_cluster_redis_up", "1 while the "
+		    "cluster's Redis answers (limits shared), 0 while this "
+		    "replica is on its own limits.", g->cluster);
 	if (g->cert_not_after > 0)
 		gauge(&o, "storage_proxy_tls_certificate_expiry_seconds",
 		    "When the certificate in force expires (SIGHUP reloads "

@@ -67,6 +67,8 @@ struct metrics_gauges {
 	unsigned	 open_fds;
 	int		 ready;			/* 1 ready, 0 not */
 	int64_t		 cert_not_after;	/* s since the epoch; 0: none */
+	int		 cluster;		/* 1 Redis answers, 0 not,
+						 * -1 cluster mode off */
 	const char	*version;
 };
 

@@ -16,11 +16,15 @@ with open(os.environ["SRC"], "rb") as f:
     s3.put_object(Bucket="down", Key="obj", Body=f)
 PY
 urls=()
+mport=$(free_port)
 for n in a b; do
+	extra=()
+	[ "$n" = b ] || extra=(--metrics-listen "127.0.0.1:$mport")
 	MAX_CONNECTIONS=2 DOWNLOAD_SPEED=32k start_replica "r$n" \
-		--upstream "http://$S3RVER_ADDR" --cluster-redis "$REDIS_URL"
+		--upstream "http://$S3RVER_ADDR" --cluster-redis "$REDIS_URL" "${extra[@]}"
 	urls+=("$REPLICA_URL")
 done
+up_metric() { curl -sS "http://127.0.0.1:$mport/metrics" | awk '$1 == "storage_proxy_cluster_redis_up" {print $2}'; }
 joined() {	# COUNT: until COUNT "answers" lines in each replica's log
 	local n i
 	for n in a b; do
@@ -40,6 +44,7 @@ done
 sleep 1
 code=$($CURL -o /dev/null -w '%{http_code}' "${urls[0]}/down/obj")
 [ "$code" = 503 ] || fail "cluster limit not in force before the outage: $code"
+[ "$(up_metric)" = 1 ] || fail "storage_proxy_cluster_redis_up before the outage: $(up_metric)"
 ok "before the outage: 2 downloads over 2 replicas fill the address"
 
 kill "$REDIS_PID"
@@ -49,7 +54,8 @@ until grep -q "max-connections is local to this replica" "$T/ra-err.log"; do
 	i=$((i + 1)); [ "$i" -lt 50 ] || fail "the outage was not logged"
 	sleep 0.1
 done
-ok "the outage is logged"
+[ "$(up_metric)" = 0 ] || fail "storage_proxy_cluster_redis_up during the outage: $(up_metric)"
+ok "the outage is logged, and shown in /metrics"
 # Local limits: replica a holds 1, so one more GET there is admitted,
 # and a third refused by its own limit.
 $CURL -o "$T/d.2" -w '%{http_code}\n' "${urls[0]}/down/obj" >"$T/d.2.code" 2>/dev/null &
@@ -68,6 +74,7 @@ while [ "$(redis-cli -p "$REDIS_PORT" zcard storage-proxy:conns:127.0.0.1)" != 3
 done
 code=$($CURL -o /dev/null -w '%{http_code}' "${urls[1]}/down/obj")
 [ "$code" = 503 ] || fail "cluster limit not back after redis returned: $code"
+[ "$(up_metric)" = 1 ] || fail "storage_proxy_cluster_redis_up after redis returned: $(up_metric)"
 ok "redis back: the 3 held slots re-registered, the cluster limit applies"
 
 for i in 0 1 2; do
