@@ -685,7 +685,6 @@ client_info(struct request *r)
 
 static enum MHD_Result	on_continue(struct request *);
 static enum MHD_Result	on_admitting(struct request *);
-static enum MHD_Result	on_final(struct request *);
 
 /* First call: check the request, start the backend transfer.  Nothing goes
  * upstream before the whole header section has been read strictly.  A
@@ -1203,8 +1202,8 @@ on_final(struct request *r)
 /* A GET waiting for the cluster's answer (REQ_ADMITTING): suspended until
  * the cluster thread answers, at most CLUSTER_ADMIT_MS.  Refused: 503
  * SlowDown, as for the local limit.  Admitted, or Redis silent (local
- * limits, already passed): the transfer starts, and the connection waits
- * for the backend's headers as any GET's final call does. */
+ * limits, already passed): the transfer starts, as on_first() starts
+ * it. */
 static enum MHD_Result
 on_admitting(struct request *r)
 {
@@ -1226,9 +1225,13 @@ on_admitting(struct request *r)
 		r->refused = "max-connections reached across the cluster";
 		return respond_error(r, S3ERR_SLOW_DOWN, NULL);
 	}
+	/* Still libmicrohttpd's first call (it repeats the call a
+	 * suspension interrupted): the final call comes next and waits for
+	 * the headers.  A response queued in a first call would close the
+	 * connection after it. */
 	r->state = REQ_FORWARDING;
 	upstream_post(r, CMD_START);
-	return on_final(r);
+	return MHD_YES;
 }
 
 /* Repeated first call of a request with "Expect: 100-continue": returning

@@ -12,10 +12,13 @@ start_s3rver
 start_redis
 head -c $((512 * 1024)) /dev/urandom >"$T/obj"
 # The object goes in straight to s3rver.
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
+head -c 1000 /dev/urandom >"$T/small"
+PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj SMALL=$T/small s3py <<'PY'
 s3.create_bucket(Bucket="clus")
 with open(os.environ["SRC"], "rb") as f:
     s3.put_object(Bucket="clus", Key="obj", Body=f)
+with open(os.environ["SMALL"], "rb") as f:
+    s3.put_object(Bucket="clus", Key="small", Body=f)
 PY
 urls=()
 pids=()
@@ -35,6 +38,14 @@ done
 ok "3 replicas joined redis"
 
 CURL="curl -sS --cacert $CERT"
+# An admitted GET keeps its connection: the second of two GETs on one
+# connection opens none (a response queued in libmicrohttpd's first call
+# would have closed it).
+n=$($CURL -o "$T/k1" -o "$T/k2" -w '%{num_connects}\n' "${urls[0]}/clus/small" \
+	"${urls[0]}/clus/small" | tr '\n' ' ')
+[ "$n" = "1 0 " ] || fail "two GETs on one connection made connections: $n"
+same_sha "$T/small" "$T/k2" "second GET on the kept-alive connection"
+ok "admitted GETs keep their connection alive"
 # get I URL: a throttled GET in the background; its status in $T/g.I.code
 get() {
 	$CURL -o "$T/g.$1" -w '%{http_code}\n' "$2/clus/obj" >"$T/g.$1.code" 2>/dev/null &
