@@ -749,6 +749,57 @@ cluster_stop(void)
 	atomic_store(&state, -1);
 }
 
+int
+cluster_probe(const char *url, char *msg, size_t len)
+{
+	struct timeval tv = { 1, 0 };
+	struct redisurl u;
+	redisContext *c;
+	redisReply *rep = NULL;
+	char e[256];
+	int ok = 0;
+
+	if (redisurl_parse(url, &u, e, sizeof(e)) == -1) {
+		snprintf(msg, len, "cluster-redis: %s", e);
+		return 0;
+	}
+	c = redisConnectWithTimeout(u.host, (int)u.port, tv);
+	if (c == NULL || c->err) {
+		snprintf(msg, len, "cluster: redis at %s:%u unreachable (%s): "
+		    "the proxy would start on local limits", u.host, u.port,
+		    c != NULL ? c->errstr : "out of memory");
+		goto out;
+	}
+	(void)redisSetTimeout(c, tv);
+	if (u.password[0] != '\0') {
+		rep = u.user[0] != '\0' ?
+		    redisCommand(c, "AUTH %s %s", u.user, u.password) :
+		    redisCommand(c, "AUTH %s", u.password);
+		if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+			snprintf(msg, len, "cluster: redis at %s:%u refused "
+			    "AUTH (%s): the proxy would start on local limits",
+			    u.host, u.port, rep != NULL ? rep->str : c->errstr);
+			goto out;
+		}
+		freeReplyObject(rep);
+	}
+	rep = redisCommand(c, "SELECT %u", u.db);
+	if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+		snprintf(msg, len, "cluster: redis at %s:%u refused SELECT %u "
+		    "(%s): the proxy would start on local limits", u.host,
+		    u.port, u.db, rep != NULL ? rep->str : c->errstr);
+		goto out;
+	}
+	snprintf(msg, len, "cluster: redis at %s:%u answers", u.host, u.port);
+	ok = 1;
+out:
+	if (rep != NULL)
+		freeReplyObject(rep);
+	if (c != NULL)
+		redisFree(c);
+	return ok;
+}
+
 bool
 cluster_on(void)
 {

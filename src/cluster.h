@@ -63,6 +63,10 @@ enum cluster_admit {
  * (a bad URL, no thread).  Main thread, after shaper_init(). */
 int	cluster_start(const char *url, unsigned replicas, char *err,
 	    size_t errlen);
+/* For -t: connects to url's server at once (1 s at most) and says in msg
+ * whether it answers.  Returns 1 if it does, else 0.  Blocking: main,
+ * never with the loops running. */
+int	cluster_probe(const char *url, char *msg, size_t len);
 /* Stops the thread; slots still held end with their leases.  Main. */
 void	cluster_stop(void);
 /* Whether cluster mode is on. */

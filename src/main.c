@@ -226,6 +226,12 @@ main(int argc, char **argv)
 		fatal("%s", err);
 	if (cfg.check_only) {
 		fprintf(stderr, "storage-proxy: configuration ok\n");
+		/* The cluster's state, as the proxy would find it now; an
+		 * unreachable Redis is no error (it starts on local limits). */
+		if (cfg.cluster_redis[0] != '\0') {
+			(void)cluster_probe(cfg.cluster_redis, err, sizeof(err));
+			fprintf(stderr, "storage-proxy: %s\n", err);
+		}
 		tls_free(&pem);
 		config_free(&cfg);
 		return 0;

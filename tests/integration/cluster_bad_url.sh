@@ -22,6 +22,16 @@ grep -q "TLS" "$T/t.err" || fail "rediss:// refused without saying why: $(cat "$
 ok "malformed URLs and rediss:// refused at once, naming the option"
 
 dead=$(free_port)
+set +e
+timeout 10 "$STORAGE_PROXY" -t --port 1 --cert "$CERT" --key "$KEY" \
+	--upstream "http://$S3RVER_ADDR" --cluster-redis "redis://127.0.0.1:$dead" \
+	>"$T/t.out" 2>"$T/t.err"
+rc=$?
+set -e
+[ "$rc" = 0 ] || fail "-t with redis unreachable: exit $rc: $(cat "$T/t.err")"
+grep -q "cluster: redis at 127.0.0.1:$dead unreachable" "$T/t.err" ||
+	fail "-t does not say redis is unreachable: $(cat "$T/t.err")"
+ok "-t says redis is unreachable, and that is no error"
 t0=$(date +%s.%N)
 STORAGE_PROXY_CLUSTER_REDIS=redis://ops:hunter2@127.0.0.1:$dead \
 	MAX_CONNECTIONS=2 start_proxy --upstream "http://$S3RVER_ADDR"

@@ -36,6 +36,11 @@ for n in a b c; do
 	done
 done
 ok "3 replicas joined redis"
+"$STORAGE_PROXY" -t --port 1 --cert "$CERT" --key "$KEY" --cluster-redis "$REDIS_URL" \
+	2>"$T/t.err" || fail "-t failed: $(cat "$T/t.err")"
+grep -q "cluster: redis at 127.0.0.1:$REDIS_PORT answers" "$T/t.err" ||
+	fail "-t does not say redis answers: $(cat "$T/t.err")"
+ok "-t: redis answers"
 
 CURL="curl -sS --cacert $CERT"
 # An admitted GET keeps its connection: the second of two GETs on one
