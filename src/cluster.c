@@ -841,6 +841,8 @@ cluster_release(struct request *r)
 	struct job *j;
 	bool slot;
 
+	if (!C.on)
+		return;		/* no lock per request without the cluster */
 	pthread_mutex_lock(&r->lock);
 	slot = r->slot;
 	r->slot = false;

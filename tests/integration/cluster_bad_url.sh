@@ -34,14 +34,18 @@ grep -q "cluster: redis at 127.0.0.1:$dead unreachable" "$T/t.err" ||
 ok "-t says redis is unreachable, and that is no error"
 t0=$(date +%s.%N)
 STORAGE_PROXY_CLUSTER_REDIS=redis://ops:hunter2@127.0.0.1:$dead \
-	MAX_CONNECTIONS=2 start_proxy --upstream "http://$S3RVER_ADDR"
+	MAX_CONNECTIONS=2 start_proxy --upstream "http://$S3RVER_ADDR" \
+	--global-speed 3m --cluster-replicas 3
 t=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 awk -v t="$t" 'BEGIN { exit !(t < 5) }' || fail "start-up took $t s with redis unreachable"
 head -c 1000 /dev/urandom >"$T/small"
-SRC=$T/small s3py <<'PY'
+random_file "$T/big" 4
+SRC=$T/small BIG=$T/big s3py <<'PY'
 s3.create_bucket(Bucket="bad")
 with open(os.environ["SRC"], "rb") as f:
     s3.put_object(Bucket="bad", Key="small", Body=f)
+with open(os.environ["BIG"], "rb") as f:
+    s3.put_object(Bucket="bad", Key="big", Body=f)
 PY
 code=$(curl -sS --cacert "$CERT" -o "$T/got" -w '%{http_code}' "$PROXY_URL/bad/small")
 [ "$code" = 200 ] || fail "GET with redis unreachable: $code"
@@ -54,4 +58,11 @@ sleep 2.5	# two more connection attempts
 n=$(grep -c "max-connections is local to this replica" "$T/proxy-err.log")
 [ "$n" = 1 ] || fail "unreachable redis logged $n times, expected once: $(cat "$T/proxy-err.log")"
 ok "unreachable redis: started in $t s, serves on local limits, said so once"
+# Never heard from Redis: global-speed 3m over 3 expected replicas is
+# 1 MiB/s here (4 MiB in about 4 s).
+r=$(curl -sS --cacert "$CERT" -o "$T/gotbig" -w '%{speed_download}' "$PROXY_URL/bad/big")
+same_sha "$T/big" "$T/gotbig" "download at the fallback share"
+awk -v r="$r" 'BEGIN { exit !(r >= 0.8 * 1048576 && r <= 1.2 * 1048576) }' ||
+	fail "download at $r B/s; expected 1 MiB/s (global-speed / cluster-replicas)"
+ok "no share yet: global-speed / cluster-replicas ($r B/s)"
 proxy_alive

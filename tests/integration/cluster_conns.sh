@@ -105,4 +105,19 @@ for i in $(seq 15 19); do
 	same_sha "$T/obj" "$T/g.$i" "new GET $i"
 done
 ok "5 new GETs after the aborts: 200, bytes intact"
+# The 5 first holders not aborted end as they began: 200, every byte.
+n=0
+for i in $(seq 0 14); do
+	[ -e "$T/g.$i.pid" ] || continue
+	p=$(cat "$T/g.$i.pid")
+	kill -0 "$p" 2>/dev/null || [ -s "$T/g.$i.code" ] || continue
+	wait "$p" 2>/dev/null || true
+	c=$(cat "$T/g.$i.code")
+	[ "$c" = 503 ] && continue
+	[ "$c" = 200 ] || fail "holder $i ended with status '$c'"
+	same_sha "$T/obj" "$T/g.$i" "holder $i"
+	n=$((n + 1))
+done
+[ "$n" = 5 ] || fail "$n holders ended with 200, expected 5"
+ok "of the first 15 GETs: 10 x 200 (5 aborted by the client), 5 x 503"
 for p in "${pids[@]}"; do kill -0 "$p" || fail "a replica died"; done
