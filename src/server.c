@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdarg.h>
@@ -696,6 +697,7 @@ on_first(struct request *r, const char *url, const char *method,
 	struct httpcheck_req hc;
 	char *xff = NULL;
 	enum MHD_Result ret;
+	uint64_t max;
 	int rc;
 
 	client_info(r);
@@ -759,9 +761,10 @@ on_first(struct request *r, const char *url, const char *method,
 		metrics_add(MC_DOWNLOADS_PLAIN + r->pace, 1);
 		/* Across replicas too: one round trip to Redis, while the
 		 * connection waits suspended (cluster.h). */
-		if (cluster_on() && cfg->max_connections > 0 && r->shaped &&
-		    !r->has_body) {
-			cluster_admit(r, (unsigned)cfg->max_connections);
+		if (cluster_on() && r->shaped && !r->has_body &&
+		    (max = shaper_max_conns()) > 0) {
+			cluster_admit(r, max > UINT_MAX ? UINT_MAX :
+			    (unsigned)max);
 			r->state = REQ_ADMITTING;
 			ret = on_admitting(r);
 			goto out;

@@ -247,6 +247,17 @@ shaper_rates(uint64_t *global, uint64_t *client)
 }
 
 uint64_t
+shaper_max_conns(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&lock);
+	n = lim.lim.max_conns;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+uint64_t
 shaper_demand(void (*fn)(const char *, uint64_t, void *), void *arg)
 {
 	uint64_t n;

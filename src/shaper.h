@@ -79,6 +79,8 @@ void	shaper_wake(struct shaper_wake *w);
  * global-speed and, for addresses without their own, of client-speed
  * (0: all of it); of global-speed alone; one address's share. */
 void	shaper_rates(uint64_t *global, uint64_t *client);
+/* max-connections in force (reloads included); 0: none.  Any thread. */
+uint64_t shaper_max_conns(void);
 uint64_t shaper_demand(void (*fn)(const char *, uint64_t, void *), void *arg);
 void	shaper_share(uint64_t global, uint64_t client);
 void	shaper_share_global(uint64_t global);
