@@ -35,7 +35,7 @@ sources() {
 	clientaddr) echo src/clientaddr.c ;;
 	units) echo src/units.c ;;
 	log_escape) echo src/log.c ;;
-	config) echo src/config.c src/clientaddr.c src/log.c src/target.c \
+	config) echo src/config.c src/clientaddr.c src/log.c src/redisurl.c src/target.c \
 	    src/units.c ;;
 	*) return 1 ;;
 	esac
