@@ -584,7 +584,7 @@ static void
 tick(uint64_t now)
 {
 	struct job *q, *next;
-	bool stop;
+	bool stop, slow;
 
 	pthread_mutex_lock(&C.qlock);
 	q = C.qhead;
@@ -595,12 +595,23 @@ tick(uint64_t now)
 		next = q->next;
 		run_job(q, now);
 	}
-	/* Redis slow to answer: local limits decide. */
+	/* Redis slow to answer: local limits decide, and a Redis that holds
+	 * an answer for CLUSTER_ADMIT_MS is treated as gone (a stopped or
+	 * wedged server keeps its connections open): the next GETs are not
+	 * kept waiting for it, and it is asked again in a second. */
+	slow = false;
 	while (C.whead != NULL && (stop || C.whead->deadline <= now)) {
 		struct job *j = C.whead;
 
 		wait_unlink(j);
 		answer(j, CLUSTER_LOCAL);	/* freed by on_admit() */
+		slow = !stop;
+	}
+	if (slow && C.ac != NULL) {
+		redisAsyncContext *ac = C.ac;
+
+		went_down("did not answer a GET's admission in time");
+		redisAsyncFree(ac);
 	}
 	if (C.ac != NULL && C.connect_by != 0 && now >= C.connect_by) {
 		redisAsyncContext *ac = C.ac;

@@ -61,7 +61,7 @@ integration_tests = \
 	tests/integration/cluster_conns.sh tests/integration/cluster_lease.sh \
 	tests/integration/cluster_redis_down.sh tests/integration/cluster_bad_url.sh \
 	tests/integration/cluster_global_speed.sh tests/integration/cluster_client_speed.sh \
-	tests/integration/cluster_reload.sh \
+	tests/integration/cluster_reload.sh tests/integration/cluster_redis_stuck.sh \
 	tests/integration/limit_client.sh \
 	tests/integration/limit_global.sh \
 	tests/integration/limit_upload.sh \
