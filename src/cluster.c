@@ -46,6 +46,7 @@
 /* Drops ended leases, and adds one if fewer than ARGV[1] are left.
  * KEYS[1] the address's set; ARGV: max, lease ms, member.  1: added. */
 static const char admit_lua[] =
+    "redis.replicate_commands() "
     "local t = redis.call('TIME') "
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now) "
@@ -56,6 +57,7 @@ static const char admit_lua[] =
 /* Extends (or, after Redis lost it, adds back) one lease.  KEYS[1] the
  * set; ARGV: lease ms, member. */
 static const char renew_lua[] =
+    "redis.replicate_commands() "
     "local t = redis.call('TIME') "
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
     "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2]) "
@@ -67,6 +69,7 @@ static const char renew_lua[] =
  * replica's: {total, replicas}.  KEYS[1] the budget's hash (field: replica,
  * value: "demand end-ms"); ARGV: replica, demand, ttl ms. */
 static const char share_lua[] =
+    "redis.replicate_commands() "
     "local t = redis.call('TIME') "
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) "
     "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. "
@@ -83,6 +86,7 @@ static const char share_lua[] =
 enum job_kind {
 	J_ADMIT,
 	J_RELEASE,
+	J_HOLD,		/* admitted on local limits: hold the slot */
 };
 
 struct job {
@@ -111,7 +115,7 @@ struct held {
 };
 
 static struct {
-	bool		 on;
+	atomic_bool	 on;		/* read by the loops */
 	struct redisurl	 url;
 	char		 replica[17];	/* hex, random per process */
 	pthread_t	 thread;
@@ -129,6 +133,11 @@ static struct {
 	uint64_t	 retry_at;	/* ns of the next attempt */
 	uint64_t	 renew_at;	/* ns of the next renewal */
 	bool		 told_down;	/* "unreachable" logged since last up */
+	bool		 told_err;	/* an error answer logged since last up */
+	bool		 setup_failed;	/* AUTH, SELECT or PING refused */
+	unsigned	 share_pending;	/* share answers still due */
+	uint64_t	 share_sent;	/* ns the oldest of them was asked */
+	uint64_t	 applied_g, applied_c; /* rates the shares are of */
 	struct job	*whead, *wtail;	/* admissions waiting for Redis */
 	struct held	*held[HELD_TABLE];
 	size_t		 nheld;
@@ -143,6 +152,8 @@ static struct {
 } C = { .ep = -1, .evfd = -1, .fd = -1, .qlock = PTHREAD_MUTEX_INITIALIZER };
 
 static atomic_int state = -1;	/* cluster_state() */
+
+static bool	share_error(const redisReply *);
 
 static void
 member(char *buf, size_t len, uint64_t rid)
@@ -293,6 +304,8 @@ went_down(const char *why)
 static void
 on_disconnect(const redisAsyncContext *ac, int status)
 {
+	if (C.ac == NULL && C.told_down && !C.up)
+		return;		/* freed by us (stop, timeout): said already */
 	went_down(status == REDIS_OK ? "closed the connection" :
 	    ac->errstr[0] != '\0' ? ac->errstr : "is gone");
 }
@@ -313,11 +326,22 @@ on_ready(redisAsyncContext *ac, void *reply, void *arg)
 {
 	redisReply *rep = reply;
 
-	(void)ac;
 	(void)arg;
-	if (rep == NULL || rep->type == REDIS_REPLY_ERROR || C.ac == NULL)
+	if (rep == NULL || C.ac == NULL || C.setup_failed)
 		return;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		/* NOAUTH: a password is needed and none was given. */
+		if (!C.told_down)
+			log_error("cluster: redis at %s:%u refused PING: %.200s: "
+			    "max-connections is local to this replica",
+			    C.url.host, C.url.port, rep->str);
+		C.told_down = true;
+		C.setup_failed = true;
+		redisAsyncDisconnect(ac);
+		return;
+	}
 	C.up = true;
+	C.told_err = false;
 	C.connect_by = 0;
 	C.told_down = false;
 	C.renew_at = 0;		/* re-register every held slot now */
@@ -341,6 +365,8 @@ on_setup(redisAsyncContext *ac, void *reply, void *arg)
 		    "max-connections is local to this replica",
 		    C.url.host, C.url.port, (const char *)arg, rep->str);
 	C.told_down = true;
+	/* The PING after it must not bring the connection up. */
+	C.setup_failed = true;
 	redisAsyncDisconnect(ac);
 }
 
@@ -350,6 +376,8 @@ connect_now(uint64_t now)
 	redisAsyncContext *ac;
 
 	C.retry_at = now + CLUSTER_RETRY_MS * NS_PER_MS;
+	C.setup_failed = false;
+	C.share_pending = 0;
 	ac = redisAsyncConnect(C.url.host, (int)C.url.port);
 	if (ac == NULL || ac->err) {
 		if (!C.told_down)
@@ -396,8 +424,12 @@ on_admit(redisAsyncContext *ac, void *reply, void *arg)
 	bool got = rep != NULL && rep->type == REDIS_REPLY_INTEGER &&
 	    rep->integer == 1;
 
-	(void)ac;
 	wait_unlink(j);
+	/* An error answer (out of memory, read-only, a script Redis cannot
+	 * run): logged once, and the connection dropped, so that the next
+	 * GETs do not each wait for one; it is tried again in a second. */
+	if (share_error(rep) && ac == C.ac)
+		redisAsyncDisconnect(ac);
 	/* Answered CLUSTER_LOCAL at its deadline, the slot is held all the
 	 * same (answer()): whatever Redis says now changes nothing. */
 	if (j->r != NULL)
@@ -414,6 +446,11 @@ run_job(struct job *j, uint64_t now)
 
 	key(k, sizeof(k), j->addr);
 	member(m, sizeof(m), j->rid);
+	if (j->kind == J_HOLD) {
+		held_add(j->rid, j->addr);
+		free(j);
+		return;
+	}
 	if (j->kind == J_RELEASE) {
 		if (held_remove(j->rid) && C.up)
 			redisAsyncCommand(C.ac, NULL, NULL, "ZREM %s %s", k, m);
@@ -463,11 +500,14 @@ renew_all(void)
 static uint64_t
 share_for(uint64_t rate, uint64_t mine, uint64_t total, uint64_t n)
 {
+	uint64_t r;
+
 	if (mine == 0)
-		return rate / (n > 0 ? n : 1);
-	if (total < mine)
-		total = mine;
-	return (uint64_t)((unsigned __int128)rate * mine / total);
+		r = rate / (n > 0 ? n : 1);
+	else
+		r = (uint64_t)((unsigned __int128)rate * mine /
+		    (total < mine ? mine : total));
+	return r > 0 ? r : 1;	/* 0 would read as no limit */
 }
 
 static bool
@@ -483,12 +523,31 @@ reply_pair(const redisReply *rep, uint64_t *total, uint64_t *n)
 	return true;
 }
 
+/* An error answer (a Redis too old for the scripts, out of memory, a
+ * replica that is read-only): logged once per connection; the limits
+ * stay local or as they were. */
+static bool
+share_error(const redisReply *rep)
+{
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR)
+		return false;
+	if (!C.told_err)
+		log_error("cluster: redis at %s:%u answered with an error: "
+		    "%.200s: limits are not shared while it does",
+		    C.url.host, C.url.port, rep->str);
+	C.told_err = true;
+	return true;
+}
+
 static void
 on_global_share(redisAsyncContext *ac, void *reply, void *arg)
 {
 	uint64_t total, n, share, mine = (uint64_t)(uintptr_t)arg;
 
 	(void)ac;
+	if (C.share_pending > 0)
+		C.share_pending--;
+	share_error(reply);
 	if (!reply_pair(reply, &total, &n) || C.g_rate == 0)
 		return;		/* the last share stays */
 	share = share_for(C.g_rate, mine, total, n);
@@ -509,6 +568,9 @@ on_client_share(redisAsyncContext *ac, void *reply, void *arg)
 	uint64_t total, n;
 
 	(void)ac;
+	if (C.share_pending > 0)
+		C.share_pending--;
+	share_error(reply);
 	if (reply_pair(reply, &total, &n) && C.c_rate > 0)
 		shaper_share_client(d->addr, share_for(C.c_rate, d->n, total,
 		    n));
@@ -534,17 +596,48 @@ share_round(void)
 	char k[sizeof(SHARE_KEY) + 8 + INET6_ADDRSTRLEN];
 	size_t i;
 
+	uint64_t now = request_now();
+
 	shaper_rates(&C.g_rate, &C.c_rate);
+	/* A reload changed the rates while Redis is away: the shares in
+	 * force are of the old ones; rescale them. */
+	if (!C.up && (C.g_rate != C.applied_g || C.c_rate != C.applied_c)) {
+		if (C.applied_g > 0 && C.g_share > 0)
+			C.g_share = (uint64_t)((unsigned __int128)C.g_share *
+			    C.g_rate / C.applied_g);
+		else
+			C.g_share = C.g_rate / C.replicas;
+		if (C.g_rate > 0 && C.g_share == 0)
+			C.g_share = 1;
+		shaper_share(C.g_share, C.c_rate / C.replicas > 0 ?
+		    C.c_rate / C.replicas : (C.c_rate > 0 ? 1 : 0));
+		C.applied_g = C.g_rate;
+		C.applied_c = C.c_rate;
+	}
 	if ((C.g_rate == 0 && C.c_rate == 0) || !C.up)
 		return;
+	C.applied_g = C.g_rate;
+	C.applied_c = C.c_rate;
+	/* The last round not answered yet: no new one on top (a slow Redis
+	 * would get ever more); unanswered for a second, it is gone. */
+	if (C.share_pending > 0) {
+		if (now - C.share_sent >= CLUSTER_SHARE_TTL_MS * NS_PER_MS) {
+			redisAsyncContext *ac = C.ac;
+
+			went_down("did not answer for a second");
+			redisAsyncFree(ac);
+		}
+		return;
+	}
+	C.share_sent = now;
 	C.ndem = 0;
 	C.total = shaper_demand(C.c_rate > 0 && C.dem != NULL ? note_demand :
 	    NULL, NULL);
-	if (C.g_rate > 0)
-		redisAsyncCommand(C.ac, on_global_share, (void *)(uintptr_t)
-		    C.total, "EVAL %s 1 %s %s %llu %u", share_lua,
-		    SHARE_KEY "global", C.replica,
-		    (unsigned long long)C.total, (unsigned)CLUSTER_SHARE_TTL_MS);
+	if (C.g_rate > 0 && redisAsyncCommand(C.ac, on_global_share,
+	    (void *)(uintptr_t)C.total, "EVAL %s 1 %s %s %llu %u", share_lua,
+	    SHARE_KEY "global", C.replica, (unsigned long long)C.total,
+	    (unsigned)CLUSTER_SHARE_TTL_MS) == REDIS_OK)
+		C.share_pending++;
 	for (i = 0; C.c_rate > 0 && i < C.ndem; i++) {
 		struct demand *d = malloc(sizeof(*d));
 
@@ -552,9 +645,14 @@ share_round(void)
 			break;
 		*d = C.dem[i];
 		snprintf(k, sizeof(k), SHARE_KEY "client:%s", d->addr);
-		redisAsyncCommand(C.ac, on_client_share, d,
+		if (redisAsyncCommand(C.ac, on_client_share, d,
 		    "EVAL %s 1 %s %s %llu %u", share_lua, k, C.replica,
-		    (unsigned long long)d->n, (unsigned)CLUSTER_SHARE_TTL_MS);
+		    (unsigned long long)d->n, (unsigned)CLUSTER_SHARE_TTL_MS) !=
+		    REDIS_OK) {
+			free(d);
+			break;
+		}
+		C.share_pending++;
 	}
 }
 
@@ -662,7 +760,10 @@ run(void *arg)
 	if (C.ac != NULL) {
 		redisAsyncContext *ac = C.ac;
 
+		/* Stopping is no outage: nothing to log. */
 		C.ac = NULL;
+		C.up = false;
+		C.told_down = true;
 		redisAsyncFree(ac);	/* answers what waits: on_admit() */
 	}
 	return NULL;
@@ -725,9 +826,9 @@ cluster_start(const char *url, unsigned replicas, char *err, size_t errlen)
 	C.g_share = g / C.replicas;
 	shaper_share(C.g_share, c / C.replicas);
 	atomic_store(&state, 0);
-	C.on = true;
+	atomic_store(&C.on, true);
 	if (pthread_create(&C.thread, NULL, run, NULL) != 0) {
-		C.on = false;
+		atomic_store(&C.on, false);
 		atomic_store(&state, -1);
 		snprintf(err, errlen, "cluster-redis: cannot start its thread");
 		return -1;
@@ -741,7 +842,7 @@ cluster_stop(void)
 	uint64_t one = 1;
 	size_t i;
 
-	if (!C.on)
+	if (!cluster_on())
 		return;
 	pthread_mutex_lock(&C.qlock);
 	C.stopping = true;
@@ -756,7 +857,7 @@ cluster_stop(void)
 	close(C.evfd);
 	free(C.dem);
 	C.dem = NULL;
-	C.on = false;
+	atomic_store(&C.on, false);
 	atomic_store(&state, -1);
 }
 
@@ -814,7 +915,7 @@ out:
 bool
 cluster_on(void)
 {
-	return C.on;
+	return atomic_load_explicit(&C.on, memory_order_relaxed);
 }
 
 int
@@ -837,6 +938,20 @@ cluster_admit(struct request *r, unsigned max)
 		pthread_mutex_unlock(&r->lock);
 		return;
 	}
+	/* Redis away (or being reached): local limits, at once, without
+	 * waiting on this thread, which may be inside a name lookup.  The
+	 * slot is held all the same (J_HOLD), as answer() holds one. */
+	if (cluster_state() != 1) {
+		pthread_mutex_lock(&r->lock);
+		r->admit = CLUSTER_LOCAL;
+		r->slot = true;
+		pthread_mutex_unlock(&r->lock);
+		j->kind = J_HOLD;
+		j->rid = r->id;
+		snprintf(j->addr, sizeof(j->addr), "%s", r->limit_addr);
+		enqueue(j);
+		return;
+	}
 	j->kind = J_ADMIT;
 	request_ref(r);
 	j->r = r;
@@ -852,7 +967,7 @@ cluster_release(struct request *r)
 	struct job *j;
 	bool slot;
 
-	if (!C.on)
+	if (!cluster_on())
 		return;		/* no lock per request without the cluster */
 	pthread_mutex_lock(&r->lock);
 	slot = r->slot;

@@ -62,6 +62,7 @@ integration_tests = \
 	tests/integration/cluster_redis_down.sh tests/integration/cluster_bad_url.sh \
 	tests/integration/cluster_global_speed.sh tests/integration/cluster_client_speed.sh \
 	tests/integration/cluster_reload.sh tests/integration/cluster_redis_stuck.sh \
+	tests/integration/cluster_redis_auth.sh \
 	tests/integration/limit_client.sh \
 	tests/integration/limit_global.sh \
 	tests/integration/limit_upload.sh \
