@@ -148,7 +148,6 @@ static struct {
 	uint64_t	 g_share;	/* the global share taken last */
 	struct demand	*dem;		/* addresses of the round: ADDRS_MAX */
 	size_t		 ndem;
-	uint64_t	 total;		/* GETs here, in the round */
 } C = { .ep = -1, .evfd = -1, .fd = -1, .qlock = PTHREAD_MUTEX_INITIALIZER };
 
 static atomic_int state = -1;	/* cluster_state() */
@@ -596,7 +595,7 @@ share_round(void)
 	char k[sizeof(SHARE_KEY) + 8 + INET6_ADDRSTRLEN];
 	size_t i;
 
-	uint64_t now = request_now();
+	uint64_t now = request_now(), total;
 
 	shaper_rates(&C.g_rate, &C.c_rate);
 	/* A reload changed the rates while Redis is away: the shares in
@@ -631,11 +630,11 @@ share_round(void)
 	}
 	C.share_sent = now;
 	C.ndem = 0;
-	C.total = shaper_demand(C.c_rate > 0 && C.dem != NULL ? note_demand :
+	total = shaper_demand(C.c_rate > 0 && C.dem != NULL ? note_demand :
 	    NULL, NULL);
 	if (C.g_rate > 0 && redisAsyncCommand(C.ac, on_global_share,
-	    (void *)(uintptr_t)C.total, "EVAL %s 1 %s %s %llu %u", share_lua,
-	    SHARE_KEY "global", C.replica, (unsigned long long)C.total,
+	    (void *)(uintptr_t)total, "EVAL %s 1 %s %s %llu %u", share_lua,
+	    SHARE_KEY "global", C.replica, (unsigned long long)total,
 	    (unsigned)CLUSTER_SHARE_TTL_MS) == REDIS_OK)
 		C.share_pending++;
 	for (i = 0; C.c_rate > 0 && i < C.ndem; i++) {

@@ -77,6 +77,24 @@ $1
 CONF
 }
 
+# $d/nginx-proxy.conf: nginx as the deployment's proxy, 2 workers, a
+# per-address connection zone (perip) for limit_conn; HTTP: its http
+# block's maps, upstreams and servers (server_block).
+proxy_conf() {	# HTTP
+	cat >"$d/nginx-proxy.conf" <<CONF
+worker_processes 2;
+worker_rlimit_nofile $nofile;
+pid $d/nginx-proxy.pid;
+error_log $d/nginx-proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  limit_conn_zone \$binary_remote_addr zone=perip:10m;
+$1
+}
+CONF
+}
+
 # One server of the deployment's proxy: TLS on PORT, HTTP/1.1 upstream with
 # keep-alive, no request buffering, no temp files, Host passed through,
 # limit_rate from RATE_VARIABLE and limit_conn per client address (zone

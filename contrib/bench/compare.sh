@@ -90,16 +90,7 @@ backend_conf "  client_body_temp_path $d/body;
 # worker_connections 4096: 1,000 proxied downloads take 2,000 (the
 # deployment's 1024 drops about 5 % of them, see limits.sh).
 n0=$(port); n1=$(port); n2=$(port); n3=$(port)
-cat >"$d/nginx-proxy.conf" <<CONF
-worker_processes 2;
-worker_rlimit_nofile $nofile;
-pid $d/nginx-proxy.pid;
-error_log $d/nginx-proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  limit_conn_zone \$binary_remote_addr zone=perip:10m;
-  map \$request_method \$speed_none { default 0; }
+proxy_conf "  map \$request_method \$speed_none { default 0; }
   map \$request_method \$speed_1m { GET 1m; default 0; }
   map \$request_method \$speed_64k { GET 64k; default 0; }
   upstream backend { server 127.0.0.1:$b_port; keepalive 32; }
@@ -107,9 +98,7 @@ http {
 $(server_block "$n0" speed_none 1100)
 $(server_block "$n3" speed_none 1100 s3)
 $(server_block "$n1" speed_1m 1100)
-$(server_block "$n2" speed_64k 1100)
-}
-CONF
+$(server_block "$n2" speed_64k 1100)"
 nginx -c "$d/nginx-backend.conf" -p "$d"
 nginx -c "$d/nginx-proxy.conf" -p "$d"
 wait_port "$n2" "$(cat "$d/nginx-proxy.pid")"

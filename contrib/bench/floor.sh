@@ -50,20 +50,9 @@ backend_conf "  server {
     location /sink/ { return 204; }
   }"
 n_port=$(port)
-cat >"$d/nginx-proxy.conf" <<CONF
-worker_processes 2;
-worker_rlimit_nofile $nofile;
-pid $d/nginx-proxy.pid;
-error_log $d/nginx-proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  limit_conn_zone \$binary_remote_addr zone=perip:10m;
-  map \$request_method \$speed_none { default 0; }
+proxy_conf "  map \$request_method \$speed_none { default 0; }
   upstream backend { server 127.0.0.1:$b_port; keepalive 32; }
-$(server_block "$n_port" speed_none 1100)
-}
-CONF
+$(server_block "$n_port" speed_none 1100)"
 nginx -c "$d/nginx-backend.conf" -p "$d"
 nginx -c "$d/nginx-proxy.conf" -p "$d"
 wait_port "$n_port" "$(cat "$d/nginx-proxy.pid")"

@@ -10,24 +10,14 @@ make_cert "$T/cert"
 start_s3rver
 start_redis
 random_file "$T/obj" 16
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
-s3.create_bucket(Bucket="cshare")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="cshare", Key="obj", Body=f)
-PY
+seed cshare obj "$T/obj"
 urls=()
 for n in a b; do
 	start_replica "replica-$n" --upstream "http://$S3RVER_ADDR" \
 		--cluster-redis "$REDIS_URL" --cluster-replicas 2 --client-speed 2m
 	urls+=("$REPLICA_URL")
 done
-for n in a b; do
-	i=0
-	until grep -q "cluster: redis at .* answers" "$T/replica-$n-err.log"; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n never reached redis"
-		sleep 0.1
-	done
-done
+for n in a b; do joined "replica-$n"; done
 conns=(3 1)
 for i in 0 1; do
 	"$BENCH" --no-progress --cacert "$CERT" --format json -c "${conns[$i]}" \

@@ -13,13 +13,7 @@ start_redis
 head -c $((512 * 1024)) /dev/urandom >"$T/obj"
 # The object goes in straight to s3rver.
 head -c 1000 /dev/urandom >"$T/small"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj SMALL=$T/small s3py <<'PY'
-s3.create_bucket(Bucket="clus")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="clus", Key="obj", Body=f)
-with open(os.environ["SMALL"], "rb") as f:
-    s3.put_object(Bucket="clus", Key="small", Body=f)
-PY
+seed clus obj "$T/obj" small "$T/small"
 urls=()
 pids=()
 for n in a b c; do
@@ -28,13 +22,7 @@ for n in a b c; do
 	urls+=("$REPLICA_URL")
 	pids+=("$REPLICA_PID")
 done
-for n in a b c; do
-	i=0
-	until grep -q "cluster: redis at .* answers" "$T/replica-$n-err.log"; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n never reached redis"
-		sleep 0.1
-	done
-done
+for n in a b c; do joined "replica-$n"; done
 ok "3 replicas joined redis"
 "$STORAGE_PROXY" -t --port 1 --cert "$CERT" --key "$KEY" --cluster-redis "$REDIS_URL" \
 	2>"$T/t.err" || fail "-t failed: $(cat "$T/t.err")"

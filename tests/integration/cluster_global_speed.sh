@@ -14,11 +14,7 @@ make_cert "$T/cert"
 start_s3rver
 start_redis
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$T/obj"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
-s3.create_bucket(Bucket="gshare")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="gshare", Key="obj", Body=f)
-PY
+seed gshare obj "$T/obj"
 urls=()
 for n in a b c; do
 	start_replica "replica-$n" --upstream "http://$S3RVER_ADDR" \
@@ -26,13 +22,7 @@ for n in a b c; do
 		--bucket-depth 128k
 	urls+=("$REPLICA_URL")
 done
-for n in a b c; do
-	i=0
-	until grep -q "cluster: redis at .* answers" "$T/replica-$n-err.log"; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n never reached redis"
-		sleep 0.1
-	done
-done
+for n in a b c; do joined "replica-$n"; done
 conns=(20 5 5)
 for i in 0 1 2; do
 	"$BENCH" --no-progress --cacert "$CERT" --format json -c "${conns[$i]}" \

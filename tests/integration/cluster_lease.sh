@@ -11,13 +11,7 @@ start_s3rver
 start_redis
 head -c $((512 * 1024)) /dev/urandom >"$T/obj"
 head -c 1000 /dev/urandom >"$T/small"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj SMALL=$T/small s3py <<'PY'
-s3.create_bucket(Bucket="lease")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="lease", Key="obj", Body=f)
-with open(os.environ["SMALL"], "rb") as f:
-    s3.put_object(Bucket="lease", Key="small", Body=f)
-PY
+seed lease obj "$T/obj" small "$T/small"
 MAX_CONNECTIONS=3 DOWNLOAD_SPEED=32k start_replica doomed \
 	--upstream "http://$S3RVER_ADDR" --cluster-redis "$REDIS_URL"
 doomed=$REPLICA_PID
@@ -25,13 +19,7 @@ doomed_url=$REPLICA_URL
 MAX_CONNECTIONS=3 DOWNLOAD_SPEED=32k start_replica survivor \
 	--upstream "http://$S3RVER_ADDR" --cluster-redis "$REDIS_URL"
 survivor_url=$REPLICA_URL
-for n in doomed survivor; do
-	i=0
-	until grep -q "cluster: redis at .* answers" "$T/$n-err.log"; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "$n never reached redis"
-		sleep 0.1
-	done
-done
+for n in doomed survivor; do joined "$n"; done
 CURL="curl -sS --cacert $CERT"
 for i in 1 2 3; do
 	$CURL -o /dev/null "$doomed_url/lease/obj" 2>/dev/null &

@@ -10,11 +10,7 @@ make_cert "$T/cert"
 start_s3rver
 start_redis
 head -c $((256 * 1024)) /dev/urandom >"$T/obj"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
-s3.create_bucket(Bucket="down")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="down", Key="obj", Body=f)
-PY
+seed down obj "$T/obj"
 urls=()
 mport=$(free_port)
 for n in a b; do
@@ -25,17 +21,7 @@ for n in a b; do
 	urls+=("$REPLICA_URL")
 done
 up_metric() { curl -sS "http://127.0.0.1:$mport/metrics" | awk '$1 == "storage_proxy_cluster_redis_up" {print $2}'; }
-joined() {	# COUNT: until COUNT "answers" lines in each replica's log
-	local n i
-	for n in a b; do
-		i=0
-		until [ "$(grep -c "cluster: redis at .* answers" "$T/r$n-err.log")" -ge "$1" ]; do
-			i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n did not (re)join redis"
-			sleep 0.1
-		done
-	done
-}
-joined 1
+for n in a b; do joined "r$n"; done
 CURL="curl -sS --cacert $CERT"
 # One download on each replica (8 s each): the address holds 2 of 2.
 for i in 0 1; do
@@ -66,7 +52,7 @@ code=$($CURL -o /dev/null -w '%{http_code}' "${urls[0]}/down/obj")
 ok "during the outage: each replica's own max-connections applies"
 
 start_redis	# the same port, empty
-joined 2
+for n in a b; do joined "r$n" 2; done
 i=0
 while [ "$(redis-cli -p "$REDIS_PORT" zcard storage-proxy:conns:127.0.0.1)" != 3 ]; do
 	i=$((i + 1)); [ "$i" -lt 50 ] || fail "held slots not re-registered: $(redis-cli -p "$REDIS_PORT" zcard storage-proxy:conns:127.0.0.1)"

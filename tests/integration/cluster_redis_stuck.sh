@@ -10,18 +10,10 @@ make_cert "$T/cert"
 start_s3rver
 start_redis
 head -c 1000 /dev/urandom >"$T/small"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/small s3py <<'PY'
-s3.create_bucket(Bucket="stuck")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="stuck", Key="small", Body=f)
-PY
+seed stuck small "$T/small"
 MAX_CONNECTIONS=5 start_replica r --upstream "http://$S3RVER_ADDR" \
 	--cluster-redis "$REDIS_URL"
-i=0
-until grep -q "cluster: redis at .* answers" "$T/r-err.log"; do
-	i=$((i + 1)); [ "$i" -lt 100 ] || fail "the replica never reached redis"
-	sleep 0.1
-done
+joined r
 CURL="curl -sS --cacert $CERT"
 t=$($CURL -o /dev/null -w '%{time_starttransfer} %{time_appconnect}' "$REPLICA_URL/stuck/small")
 ok "with redis answering: first byte at ${t% *} s (handshake ${t#* } s)"
@@ -47,10 +39,6 @@ n=$(grep -c "max-connections is local to this replica" "$T/r-err.log")
 [ "$n" = 1 ] || { kill -CONT "$REDIS_PID"; fail "the stop was logged $n times"; }
 ok "logged once"
 kill -CONT "$REDIS_PID"
-i=0
-until [ "$(grep -c "cluster: redis at .* answers" "$T/r-err.log")" -ge 2 ]; do
-	i=$((i + 1)); [ "$i" -lt 100 ] || fail "the replica did not rejoin redis within 10 s"
-	sleep 0.1
-done
+joined r 2
 ok "after SIGCONT the replica rejoins redis"
 kill -0 "$REPLICA_PID" || fail "the replica died"

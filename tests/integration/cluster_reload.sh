@@ -9,11 +9,7 @@ make_cert "$T/cert"
 start_s3rver
 start_redis
 head -c $((256 * 1024)) /dev/urandom >"$T/obj"
-PROXY_URL=http://$S3RVER_ADDR SRC=$T/obj s3py <<'PY'
-s3.create_bucket(Bucket="reload")
-with open(os.environ["SRC"], "rb") as f:
-    s3.put_object(Bucket="reload", Key="obj", Body=f)
-PY
+seed reload obj "$T/obj"
 urls=()
 rpids=()
 for n in a b; do
@@ -23,13 +19,7 @@ for n in a b; do
 	urls+=("$REPLICA_URL")
 	rpids+=("$REPLICA_PID")
 done
-for n in a b; do
-	i=0
-	until grep -q "cluster: redis at .* answers" "$T/r$n-err.log"; do
-		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $n never reached redis"
-		sleep 0.1
-	done
-done
+for n in a b; do joined "r$n"; done
 CURL="curl -sS --cacert $CERT"
 hold() {	# I URL: a throttled GET held in the background (8 s)
 	$CURL -o /dev/null -w '%{http_code}\n' "$2/reload/obj" >"$T/h.$1" 2>/dev/null &

@@ -207,6 +207,30 @@ start_replica() {
 	REPLICA_URL=https://127.0.0.1:$REPLICA_PORT
 }
 
+# seed BUCKET KEY FILE [KEY FILE...]: makes BUCKET on s3rver and puts
+# each FILE as KEY, straight to s3rver (cluster tests: no proxy of their
+# own).
+seed() {
+	PROXY_URL=http://$S3RVER_ADDR s3py "$@" <<'PY'
+a = sys.argv[1:]
+s3.create_bucket(Bucket=a[0])
+for key, path in zip(a[1::2], a[2::2]):
+    with open(path, "rb") as f:
+        s3.put_object(Bucket=a[0], Key=key, Body=f)
+PY
+}
+
+# joined NAME [N]: until replica NAME (start_replica) has logged that
+# redis answers N times (default 1: it joined; 2: it rejoined), 10 s at
+# most.
+joined() {
+	local i=0
+	until [ "$(grep -c "cluster: redis at .* answers" "$T/$1-err.log")" -ge "${2:-1}" ]; do
+		i=$((i + 1)); [ "$i" -lt 100 ] || fail "replica $1 did not (re)join redis"
+		sleep 0.1
+	done
+}
+
 proxy_alive() {
 	kill -0 "$PROXY_PID" 2>/dev/null || fail "the proxy died"
 }
